@@ -1,0 +1,42 @@
+# The two commands: `make run` and `make test`.  Both bootstrap .venv themselves
+# (re-installing only when pyproject.toml changed).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: run test test-pg lint browser-deps clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(PY) -m app up --port $${PORT:-8000}
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check app tests piccolo_conf.py
+	$(VENV)/bin/ruff format --check app tests piccolo_conf.py
+	$(VENV)/bin/mypy app
+
+browser-deps:
+	@bash tests/browser/ensure-chromium.sh
+
+# The whole suite on SQLite, plus lint and types.  Browser tests run when chromium is
+# present (installed with apt when possible); REQUIRE_BROWSER=1 makes its absence a failure.
+test: $(STAMP)
+	@bash tests/browser/ensure-chromium.sh || true
+	$(MAKE) --no-print-directory lint
+	$(PY) -m pytest
+
+# The suite against a real PostgreSQL: TEST_PG_ADMIN_URL is a superuser DSN; the tests
+# create their own database, maintenance role (BYPASSRLS) and app role.
+test-pg: $(STAMP)
+	@test -n "$$TEST_PG_ADMIN_URL" || { echo "TEST_PG_ADMIN_URL is not set"; exit 2; }
+	$(PY) -m pytest -m "not browser"
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Bianmin (便民): service-centre platform for the Fourth Division and its centres."""

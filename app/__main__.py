@@ -1,0 +1,196 @@
+"""Command line: ``python -m app …`` (serve, migrate, tenants, users, demo)."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from app.settings import ROOT, settings
+
+
+def _maintenance() -> None:
+    """Schema and manifest work runs as the maintenance role (BYPASSRLS on PostgreSQL)."""
+    from app import db
+
+    db.use_url(settings.maintenance_database_url)
+
+
+async def _migrate() -> None:
+    from app import maintenance
+
+    await maintenance.migrate(app_role=maintenance.app_role_from_url(settings.database_url))
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    _maintenance()
+    asyncio.run(_migrate())
+    print("Migrations applied.")
+    return 0
+
+
+def cmd_tenants_apply(args: argparse.Namespace) -> int:
+    from app.tenancy.apply import apply_path
+    from app.tenancy.manifests import ManifestError
+
+    _maintenance()
+    try:
+        report = asyncio.run(apply_path(Path(args.path)))
+    except ManifestError as exc:
+        print("Manifest rejected; nothing was applied:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    print(report.summary())
+    return 0
+
+
+def cmd_tenants_list(args: argparse.Namespace) -> int:
+    from app.tenancy import queries
+
+    tree = asyncio.run(queries.tree())
+
+    def walk(parent: int | None, depth: int) -> None:
+        for node in sorted(
+            (n for n in tree.nodes.values() if n.parent_id == parent), key=lambda n: n.slug
+        ):
+            print(f"{'  ' * depth}{node.slug:<14} {node.kind:<10} {node.status:<10} {node.name}")
+            walk(node.id, depth + 1)
+
+    walk(None, 0)
+    return 0
+
+
+def cmd_create_admin(args: argparse.Namespace) -> int:
+    from app.accounts.bootstrap import create_admin
+
+    link = asyncio.run(create_admin(args.username, args.name or args.username))
+    print(f"Platform admin {args.username!r}: set the password at {link}")
+    return 0
+
+
+def cmd_reset_link(args: argparse.Namespace) -> int:
+    from app.accounts.bootstrap import reset_link
+
+    try:
+        link = asyncio.run(reset_link(args.username))
+    except LookupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    print(f"One-time set-password link for {args.username!r}: {link}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from app.demo import load_demo
+
+    for line in asyncio.run(load_demo(Path(args.path))):
+        print(line)
+    return 0
+
+
+def _admin_lines() -> None:
+    from app.accounts.bootstrap import ensure_admin
+
+    for line in asyncio.run(ensure_admin()):
+        print(f"\n  >>> {line}\n", flush=True)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    _admin_lines()
+    print(f"Serving on http://{args.host}:{args.port}", flush=True)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        proxy_headers=True,
+        log_level="info",
+    )
+    return 0
+
+
+def cmd_up(args: argparse.Namespace) -> int:
+    """Everything ``make run`` needs: migrate, apply tenants/, demo into a new database, serve."""
+    from app import db
+
+    new_database = settings.is_sqlite and not db.sqlite_path(settings.database_url).exists()
+    if cmd_migrate(args) != 0 or cmd_tenants_apply(argparse.Namespace(path=str(ROOT / "tenants"))):
+        return 1
+    if new_database and settings.is_sqlite:
+        cmd_demo(argparse.Namespace(path=str(ROOT / "tenants" / "demo")))
+    from app import db as _db
+
+    _db.use_url(settings.database_url)
+    return cmd_serve(args)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m app",
+        description="Bianmin (便民) service platform",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "commands:\n"
+            "  serve [--workers N]        serve the web app\n"
+            "  up                         migrate, apply tenants/, demo (new embedded db), serve\n"
+            "  migrate                    migrations + row-level security (maintenance role)\n"
+            "  tenants apply PATH         upsert onboarding manifests, never delete\n"
+            "  tenants list               print the tenant tree\n"
+            "  users create-admin USER    create a platform admin, print a set-password link\n"
+            "  users reset-link USERNAME  print a one-time set-password link\n"
+            "  demo [PATH]                load demo data into the embedded database"
+        ),
+    )
+    sub = p.add_subparsers(dest="command", required=True)
+
+    for name, func, text in (
+        ("serve", cmd_serve, "serve the web app (uvicorn)"),
+        ("up", cmd_up, "migrate, apply tenants/, load demo into a new embedded database, serve"),
+    ):
+        s = sub.add_parser(name, help=text)
+        s.add_argument("--host", default=settings.host)
+        s.add_argument("--port", type=int, default=settings.port)
+        s.add_argument("--workers", type=int, default=1)
+        s.set_defaults(func=func)
+
+    sub.add_parser("migrate", help="apply migrations and row-level security").set_defaults(
+        func=cmd_migrate
+    )
+
+    tenants = sub.add_parser("tenants", help="onboarding manifests").add_subparsers(
+        dest="tenants_command", required=True
+    )
+    apply = tenants.add_parser("apply", help="upsert the manifests in PATH (never deletes)")
+    apply.add_argument("path")
+    apply.set_defaults(func=cmd_tenants_apply)
+    tenants.add_parser("list", help="print the tenant tree").set_defaults(func=cmd_tenants_list)
+
+    users = sub.add_parser("users", help="accounts").add_subparsers(
+        dest="users_command", required=True
+    )
+    admin = users.add_parser("create-admin", help="create a platform admin and print a link")
+    admin.add_argument("username")
+    admin.add_argument("--name", default="")
+    admin.set_defaults(func=cmd_create_admin)
+    reset = users.add_parser("reset-link", help="print a one-time set-password link")
+    reset.add_argument("username")
+    reset.set_defaults(func=cmd_reset_link)
+
+    demo = sub.add_parser("demo", help="load demo data (embedded database only)")
+    demo.add_argument("path", nargs="?", default=str(ROOT / "tenants" / "demo"))
+    demo.set_defaults(func=cmd_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

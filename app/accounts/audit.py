@@ -1,0 +1,62 @@
+"""Writes to the append-only audit log: who, tenant, action, object, when, address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+
+from app.accounts import queries
+from app.web.i18n import lazy_gettext as _l
+
+
+def _ip(request: Request | None) -> str:
+    if request is None or request.client is None:
+        return ""
+    return request.client.host
+
+
+async def record(
+    request: Request | None,
+    action: str,
+    *,
+    tenant_id: int | None = None,
+    actor_id: int | None = None,
+    actor_name: str = "",
+    object_type: str = "",
+    object_id: Any = "",
+    **detail: Any,
+) -> None:
+    if request is not None and actor_id is None:
+        session = request.scope.get("state", {}).get("session")
+        if session is not None and session.user is not None:
+            actor_id, actor_name = session.user.id, session.user.username
+    await queries.append_audit(
+        tenant_id,
+        actor_id,
+        actor_name,
+        action,
+        object_type,
+        str(object_id),
+        detail,
+        _ip(request),
+    )
+
+
+ACTION_LABELS = {
+    "login": _l("Logged in"),
+    "logout": _l("Logged out"),
+    "login.failed": _l("Failed login"),
+    "login.locked": _l("Login refused: locked out"),
+    "password.changed": _l("Changed password"),
+    "password.set_by_link": _l("Set password by one-time link"),
+    "staff.added": _l("Added staff member"),
+    "staff.updated": _l("Changed roles or departments"),
+    "staff.deactivated": _l("Deactivated staff member"),
+    "staff.activated": _l("Activated staff member"),
+    "staff.reset_link": _l("Issued set-password link"),
+    "staff.unlocked": _l("Unlocked account"),
+    "tenant.created": _l("Onboarded centre"),
+    "tenant.status": _l("Changed centre status"),
+    "manifest.applied": _l("Applied manifests"),
+}

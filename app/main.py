@@ -1,0 +1,84 @@
+"""create_app(): routes, middleware, lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.routing import BaseRoute, Mount
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app import db
+from app.accounts import routes as account_routes
+from app.accounts import staff_routes
+from app.accounts.sessions import SessionMiddleware
+from app.settings import settings
+from app.tenancy import routes as tenancy_routes
+from app.tenancy.middleware import TenantScopeMiddleware
+from app.web import pages
+from app.web import routes as web_routes
+from app.web.csrf import CSRFMiddleware
+from app.web.errors import LoginRequired
+from app.web.security import SecurityHeaders
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+log = logging.getLogger("bianmin")
+
+
+def all_routes() -> list[BaseRoute]:
+    return [
+        *web_routes.routes,
+        *account_routes.routes,
+        *tenancy_routes.routes,
+        *staff_routes.routes,
+        Mount("/static", StaticFiles(directory=STATIC), name="static"),
+    ]
+
+
+@contextlib.asynccontextmanager
+async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    db.enable_wal()
+    await db.open_pool(settings.pool_min_size, settings.pool_max_size)
+    try:
+        yield
+    finally:
+        await db.close_pool()
+
+
+class App:
+    """The Starlette app wrapped by the security-header layer (so 500 pages get them too)."""
+
+    def __init__(self, starlette: Starlette) -> None:
+        self.starlette = starlette
+        self.asgi: ASGIApp = SecurityHeaders(starlette, hsts=settings.secure_cookies)
+
+    @property
+    def routes(self) -> list[BaseRoute]:
+        return self.starlette.routes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.asgi(scope, receive, send)
+
+
+def create_app() -> App:
+    starlette = Starlette(
+        routes=all_routes(),
+        middleware=[
+            Middleware(SessionMiddleware),
+            Middleware(CSRFMiddleware, reject=pages.reject_csrf),
+            Middleware(TenantScopeMiddleware),
+        ],
+        exception_handlers={
+            HTTPException: pages.http_exception,
+            LoginRequired: pages.login_required,
+            Exception: pages.server_error,
+        },
+        lifespan=lifespan,
+    )
+    return App(starlette)

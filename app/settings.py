@@ -1,0 +1,80 @@
+"""Every setting comes from the environment, with a default that runs the embedded mode."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass(frozen=True)
+class Settings:
+    var_dir: Path = field(default_factory=lambda: Path(os.environ.get("VAR_DIR", ROOT / "var")))
+    database_url: str = ""
+    maintenance_database_url: str = ""
+    base_url: str = "http://127.0.0.1:8000"
+    public_base_url: str = "http://127.0.0.1:8000"
+    port: int = 8000
+    host: str = "127.0.0.1"
+    secure_cookies: bool = False
+    session_idle_minutes: int = 30
+    lockout_attempts: int = 5
+    lockout_minutes: int = 30
+    reset_link_hours: int = 72
+    argon2_time_cost: int = 3
+    argon2_memory_cost: int = 65536
+    pool_min_size: int = 1
+    pool_max_size: int = 10
+    default_locale: str = "zh_Hans"
+    admin_username: str | None = None
+    admin_password: str | None = None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load() -> Settings:
+    var_dir = Path(os.environ.get("VAR_DIR", ROOT / "var"))
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{var_dir / 'bianmin.db'}"
+    base_url = os.environ.get("BASE_URL", "").rstrip("/")
+    port = _int("PORT", 8000)
+    if not base_url:
+        base_url = f"http://127.0.0.1:{port}"
+    return Settings(
+        var_dir=var_dir,
+        database_url=database_url,
+        maintenance_database_url=os.environ.get("MAINTENANCE_DATABASE_URL") or database_url,
+        base_url=base_url,
+        public_base_url=(os.environ.get("PUBLIC_BASE_URL") or base_url).rstrip("/"),
+        port=port,
+        host=os.environ.get("HOST", "127.0.0.1"),
+        secure_cookies=_bool("SECURE_COOKIES", base_url.startswith("https://")),
+        session_idle_minutes=_int("SESSION_IDLE_MINUTES", 30),
+        lockout_attempts=_int("LOCKOUT_ATTEMPTS", 5),
+        lockout_minutes=_int("LOCKOUT_MINUTES", 30),
+        reset_link_hours=_int("RESET_LINK_HOURS", 72),
+        argon2_time_cost=_int("ARGON2_TIME_COST", 3),
+        argon2_memory_cost=_int("ARGON2_MEMORY_COST", 65536),
+        pool_min_size=_int("DB_POOL_MIN_SIZE", 1),
+        pool_max_size=_int("DB_POOL_MAX_SIZE", 10),
+        admin_username=os.environ.get("ADMIN_USERNAME") or None,
+        admin_password=os.environ.get("ADMIN_PASSWORD") or None,
+    )
+
+
+settings = load()

@@ -1,0 +1,15 @@
+"""Piccolo's configuration: the engine comes from DATABASE_URL (SQLite in var/ by default)."""
+
+from piccolo.conf.apps import AppRegistry
+
+from app.db import engine_from_url
+from app.settings import settings
+
+DB = engine_from_url(settings.database_url)
+
+APP_REGISTRY = AppRegistry(
+    apps=[
+        "app.tenancy.piccolo_app",
+        "app.accounts.piccolo_app",
+    ]
+)
