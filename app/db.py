@@ -82,8 +82,9 @@ def enable_wal() -> None:
 
 
 async def open_pool(min_size: int, max_size: int) -> None:
+    """One pool per process (``max_size=0`` disables it: a connection per query)."""
     eng = engine()
-    if isinstance(eng, PostgresEngine):
+    if isinstance(eng, PostgresEngine) and max_size > 0:
         await eng.start_connection_pool(min_size=min_size, max_size=max_size)
 
 
