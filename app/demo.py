@@ -1,4 +1,7 @@
-"""Demo data for a new embedded database (``make run`` only; never the release, never PostgreSQL)."""
+"""Demo data for a new embedded database.
+
+Loaded by ``make run`` only: never by the release, never into PostgreSQL.
+"""
 
 from __future__ import annotations
 

@@ -43,8 +43,11 @@ def all_routes() -> list[BaseRoute]:
 
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
-    db.enable_wal()
-    await db.open_pool(settings.pool_min_size, settings.pool_max_size)
+    try:
+        db.enable_wal()
+        await db.open_pool(settings.pool_min_size, settings.pool_max_size)
+    except Exception:  # the app still starts; /healthz answers 503 until the database is back
+        log.exception("database unavailable at start-up")
     try:
         yield
     finally:

@@ -53,7 +53,9 @@ async def _prepare_postgres() -> tuple[str, str]:
         await con.execute(f"CREATE DATABASE {database} OWNER {maint}")
     finally:
         await con.close()
-    con = await asyncpg.connect(_with(PG_ADMIN, urlparse(PG_ADMIN).username or "postgres", database))
+    con = await asyncpg.connect(
+        _with(PG_ADMIN, urlparse(PG_ADMIN).username or "postgres", database)
+    )
     try:
         await con.execute(f"ALTER SCHEMA public OWNER TO {maint}")
     finally:

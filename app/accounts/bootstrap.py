@@ -31,9 +31,17 @@ async def ensure_admin() -> list[str]:
                 user_id = row["id"]
             await queries.update_user(user_id, password_hash=hashed, is_platform_admin=True)
             await queries.append_audit(
-                None, user_id, settings.admin_username, "admin.bootstrap", "user", str(user_id), {}, ""
+                None,
+                user_id,
+                settings.admin_username,
+                "admin.bootstrap",
+                "user",
+                str(user_id),
+                {},
+                "",
             )
-        return [f"Platform admin {settings.admin_username!r} created from ADMIN_USERNAME/ADMIN_PASSWORD."]
+        name = settings.admin_username
+        return [f"Platform admin {name!r} created from ADMIN_USERNAME/ADMIN_PASSWORD."]
     if not admins:
         return [
             "No platform admin exists. Set ADMIN_USERNAME and ADMIN_PASSWORD, "
@@ -56,7 +64,14 @@ async def reset_link(username: str) -> str:
         await queries.expire_tokens(row["id"], sessions.now())
         link = await issue_link(row["id"], None)
         await queries.append_audit(
-            None, None, "cli", "staff.reset_link", "user", str(row["id"]), {"username": username}, ""
+            None,
+            None,
+            "cli",
+            "staff.reset_link",
+            "user",
+            str(row["id"]),
+            {"username": username},
+            "",
         )
     return link
 

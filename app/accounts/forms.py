@@ -48,9 +48,7 @@ class SetPasswordForm(Form):
 
 
 def role_choices(include_supervisor: bool) -> list[tuple[str, str]]:
-    return [
-        (r, str(ROLE_LABELS[r])) for r in ROLES if include_supervisor or r != "supervisor"
-    ]
+    return [(r, str(ROLE_LABELS[r])) for r in ROLES if include_supervisor or r != "supervisor"]
 
 
 class StaffEditForm(Form):
@@ -61,6 +59,4 @@ class StaffEditForm(Form):
 
 class StaffForm(StaffEditForm):
     username = StringField(_l("Username"), [DataRequired(), USERNAME_RULE], filters=[strip])
-    display_name = StringField(
-        _l("Full name"), [DataRequired(), Length(max=64)], filters=[strip]
-    )
+    display_name = StringField(_l("Full name"), [DataRequired(), Length(max=64)], filters=[strip])

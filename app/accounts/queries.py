@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from piccolo.columns.combination import And, Where
 from piccolo.querystring import QueryString
 
 from app import db
@@ -59,7 +60,9 @@ async def user_by_id(user_id: int) -> UserInfo | None:
     return _user(row) if row else None
 
 
-async def create_user(username: str, display_name: str, phone: str = "", admin: bool = False) -> int:
+async def create_user(
+    username: str, display_name: str, phone: str = "", admin: bool = False
+) -> int:
     rows = await User.insert(
         User(username=username, display_name=display_name, phone=phone, is_platform_admin=admin)
     ).returning(User.id)
@@ -89,18 +92,20 @@ async def my_memberships(scope: TenantScope) -> dict[int, frozenset[str]]:
 
 async def members(scope: TenantScope, tenant_id: int) -> list[dict[str, Any]]:
     async with db.read(scope):
-        rows = await Membership.select(
-            Membership.id,
-            Membership.roles,
-            Membership.title,
-            Membership.active,
-            Membership.user.id.as_alias("user_id"),
-            Membership.user.username.as_alias("username"),
-            Membership.user.display_name.as_alias("display_name"),
-            Membership.user.password_hash.as_alias("password_hash"),
-        ).where(
-            (Membership.tenant == tenant_id) & Membership.tenant.is_in(list(scope.read_ids))
-        ).order_by(Membership.id)
+        rows = (
+            await Membership.select(
+                Membership.id,
+                Membership.roles,
+                Membership.title,
+                Membership.active,
+                Membership.user.id.as_alias("user_id"),
+                Membership.user.username.as_alias("username"),
+                Membership.user.display_name.as_alias("display_name"),
+                Membership.user.password_hash.as_alias("password_hash"),
+            )
+            .where((Membership.tenant == tenant_id) & Membership.tenant.is_in(list(scope.read_ids)))
+            .order_by(Membership.id)
+        )
         depts = await MembershipDepartment.select(
             MembershipDepartment.membership,
             MembershipDepartment.department.short_name.as_alias("short_name"),
@@ -121,19 +126,23 @@ async def members(scope: TenantScope, tenant_id: int) -> list[dict[str, Any]]:
 async def membership(scope: TenantScope, membership_id: int) -> dict[str, Any] | None:
     """One membership of the scope's own tenant, or ``None`` (another tenant's is missing)."""
     async with db.read(scope):
-        row = await Membership.select(
-            Membership.id,
-            Membership.tenant,
-            Membership.roles,
-            Membership.active,
-            Membership.user.id.as_alias("user_id"),
-            Membership.user.username.as_alias("username"),
-            Membership.user.display_name.as_alias("display_name"),
-        ).where(
-            (Membership.id == membership_id)
-            & (Membership.tenant == scope.tenant_id)
-            & Membership.tenant.is_in(list(scope.read_ids))
-        ).first()
+        row = (
+            await Membership.select(
+                Membership.id,
+                Membership.tenant,
+                Membership.roles,
+                Membership.active,
+                Membership.user.id.as_alias("user_id"),
+                Membership.user.username.as_alias("username"),
+                Membership.user.display_name.as_alias("display_name"),
+            )
+            .where(
+                (Membership.id == membership_id)
+                & (Membership.tenant == scope.tenant_id)
+                & Membership.tenant.is_in(list(scope.read_ids))
+            )
+            .first()
+        )
     if row:
         row["roles"] = parse_roles(row["roles"])
     return row
@@ -149,7 +158,11 @@ async def membership_of(scope: TenantScope, tenant_id: int, user_id: int) -> dic
 
 
 async def add_membership(
-    scope: TenantScope, tenant_id: int, user_id: int, roles: set[str] | frozenset[str], title: str = ""
+    scope: TenantScope,
+    tenant_id: int,
+    user_id: int,
+    roles: set[str] | frozenset[str],
+    title: str = "",
 ) -> int:
     scope.check_write(tenant_id)
     rows = await Membership.insert(
@@ -194,9 +207,15 @@ async def set_window_post(
 ) -> bool:
     """Upsert who holds ``post`` (A/B) at a window; ``True`` when something changed."""
     scope.check_write(tenant_id)
-    row = await WindowPost.select().where(
-        (WindowPost.tenant == tenant_id) & (WindowPost.window == window_id) & (WindowPost.post == post)
-    ).first()
+    row = (
+        await WindowPost.select()
+        .where(
+            (WindowPost.tenant == tenant_id)
+            & (WindowPost.window == window_id)
+            & (WindowPost.post == post)
+        )
+        .first()
+    )
     if row and row["user_id"] == user_id:
         return False
     if row:
@@ -224,17 +243,21 @@ async def window_posts(scope: TenantScope, tenant_id: int) -> dict[int, dict[str
 
 
 async def session_with_user(token_hash: str) -> dict[str, Any] | None:
-    return await WebSession.select(
-        WebSession.id,
-        WebSession.csrf_token,
-        WebSession.last_seen,
-        WebSession.user.id.as_alias("user_id"),
-        WebSession.user.username.as_alias("username"),
-        WebSession.user.display_name.as_alias("display_name"),
-        WebSession.user.locale.as_alias("locale"),
-        WebSession.user.is_platform_admin.as_alias("is_platform_admin"),
-        WebSession.user.active.as_alias("active"),
-    ).where(WebSession.token_hash == token_hash).first()
+    return (
+        await WebSession.select(
+            WebSession.id,
+            WebSession.csrf_token,
+            WebSession.last_seen,
+            WebSession.user.id.as_alias("user_id"),
+            WebSession.user.username.as_alias("username"),
+            WebSession.user.display_name.as_alias("display_name"),
+            WebSession.user.locale.as_alias("locale"),
+            WebSession.user.is_platform_admin.as_alias("is_platform_admin"),
+            WebSession.user.active.as_alias("active"),
+        )
+        .where(WebSession.token_hash == token_hash)
+        .first()
+    )
 
 
 async def create_session(token_hash: str, csrf_token: str, user_id: int | None, ip: str) -> int:
@@ -253,7 +276,7 @@ async def delete_session(session_id: int) -> None:
 
 
 async def delete_user_sessions(user_id: int, keep: int | None = None) -> None:
-    where = WebSession.user == user_id
+    where: Where | And = WebSession.user == user_id
     if keep is not None:
         where &= WebSession.id != keep
     await WebSession.delete().where(where)
@@ -277,7 +300,7 @@ async def record_failure(username: str, ip: str) -> None:
 
 
 async def clear_failures(username: str, ip: str | None = None) -> int:
-    where = LoginFailure.username == username
+    where: Where | And = LoginFailure.username == username
     if ip is not None:
         where &= LoginFailure.ip == ip
     count = await LoginFailure.count().where(where)
@@ -301,7 +324,9 @@ async def locked_usernames(usernames: list[str], since: datetime, limit: int) ->
 # --- one-time links ------------------------------------------------------------------
 
 
-async def create_token(token_hash: str, user_id: int, created_by: int | None, expires_at: datetime) -> None:
+async def create_token(
+    token_hash: str, user_id: int, created_by: int | None, expires_at: datetime
+) -> None:
     await PasswordToken.insert(
         PasswordToken(
             token_hash=token_hash, user=user_id, created_by=created_by, expires_at=expires_at
@@ -310,22 +335,28 @@ async def create_token(token_hash: str, user_id: int, created_by: int | None, ex
 
 
 async def token(token_hash: str) -> dict[str, Any] | None:
-    return await PasswordToken.select(
-        PasswordToken.id,
-        PasswordToken.expires_at,
-        PasswordToken.used_at,
-        PasswordToken.user.id.as_alias("user_id"),
-        PasswordToken.user.username.as_alias("username"),
-        PasswordToken.user.display_name.as_alias("display_name"),
-        PasswordToken.user.active.as_alias("active"),
-    ).where(PasswordToken.token_hash == token_hash).first()
+    return (
+        await PasswordToken.select(
+            PasswordToken.id,
+            PasswordToken.expires_at,
+            PasswordToken.used_at,
+            PasswordToken.user.id.as_alias("user_id"),
+            PasswordToken.user.username.as_alias("username"),
+            PasswordToken.user.display_name.as_alias("display_name"),
+            PasswordToken.user.active.as_alias("active"),
+        )
+        .where(PasswordToken.token_hash == token_hash)
+        .first()
+    )
 
 
 async def use_token(token_id: int, now: datetime) -> bool:
     """Mark a link used; ``False`` if it was already used (a second tab, a replay)."""
-    rows = await PasswordToken.update({PasswordToken.used_at: now}).where(
-        (PasswordToken.id == token_id) & PasswordToken.used_at.is_null()
-    ).returning(PasswordToken.id)
+    rows = (
+        await PasswordToken.update({PasswordToken.used_at: now})
+        .where((PasswordToken.id == token_id) & PasswordToken.used_at.is_null())
+        .returning(PasswordToken.id)
+    )
     return bool(rows)
 
 

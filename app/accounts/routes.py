@@ -69,7 +69,9 @@ async def set_password(request: Request) -> Response:
         except ServiceError as exc:
             form.add_error(exc.field or "new", exc.message)
         else:
-            return await render(request, "accounts/password_set.html", {"username": target["username"]})
+            return await render(
+                request, "accounts/password_set.html", {"username": target["username"]}
+            )
     status = 422 if request.method == "POST" else 200
     return await render(
         request,

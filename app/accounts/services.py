@@ -96,9 +96,7 @@ async def change_password(request: Request, user: UserInfo, current: str, new: s
         raise ServiceError(" ".join(problems), "new")
     hashed = passwords.hash_password(new)
     async with db.write(NOBODY):
-        await queries.update_user(
-            user.id, password_hash=hashed, password_changed_at=sessions.now()
-        )
+        await queries.update_user(user.id, password_hash=hashed, password_changed_at=sessions.now())
         await queries.delete_user_sessions(user.id)
         await sessions.login(request, user)
         await audit.record(request, "password.changed", object_type="user", object_id=user.id)
@@ -186,7 +184,9 @@ async def add_staff(request: Request, scope: TenantScope, data: NewStaff) -> tup
         else:
             user_id = existing["id"]
             if await queries.membership_of(scope, tenant_id, user_id) is not None:
-                raise ServiceError(_("This user is already on the staff of this centre."), "username")
+                raise ServiceError(
+                    _("This user is already on the staff of this centre."), "username"
+                )
         member_id = await queries.add_membership(scope, tenant_id, user_id, data.roles, data.title)
         await queries.set_member_departments(scope, tenant_id, member_id, data.department_ids)
         await audit.record(
@@ -210,7 +210,12 @@ async def _member(scope: TenantScope, membership_id: int) -> dict:
 
 
 async def update_staff(
-    request: Request, scope: TenantScope, membership_id: int, roles: set[str], department_ids: list[int], title: str
+    request: Request,
+    scope: TenantScope,
+    membership_id: int,
+    roles: set[str],
+    department_ids: list[int],
+    title: str,
 ) -> None:
     row = await _member(scope, membership_id)
     if not roles or not roles <= set(ROLES):
@@ -231,7 +236,9 @@ async def update_staff(
         )
 
 
-async def set_active(request: Request, scope: TenantScope, membership_id: int, active: bool) -> None:
+async def set_active(
+    request: Request, scope: TenantScope, membership_id: int, active: bool
+) -> None:
     row = await _member(scope, membership_id)
     if not active and row["user_id"] == scope.user_id:
         raise ServiceError(_("You cannot deactivate yourself."))

@@ -138,7 +138,7 @@ def parse_cookies(scope: Scope) -> dict[str, str]:
             jar: SimpleCookie = SimpleCookie()
             try:
                 jar.load(value.decode("latin-1"))
-            except Exception:  # noqa: BLE001 - a malformed cookie header is ignored
+            except Exception:
                 return {}
             return {k: v.value for k, v in jar.items()}
     return {}

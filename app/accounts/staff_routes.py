@@ -44,7 +44,7 @@ async def staff(request: Request) -> Response:
     scope.require("staff.manage")
     if form.validate():
         try:
-            member_id, link = await services.add_staff(
+            _member_id, link = await services.add_staff(
                 request,
                 scope,
                 NewStaff(

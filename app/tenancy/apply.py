@@ -14,7 +14,7 @@ from app import db
 from app.accounts import queries as accounts
 from app.accounts.roles import parse_roles
 from app.tenancy import manifests, queries
-from app.tenancy.manifests import Loaded, ManifestError
+from app.tenancy.manifests import Known, Loaded, ManifestError
 from app.tenancy.scope import TenantScope, system_scope
 
 
@@ -39,21 +39,25 @@ class Report:
         return "\n".join(self.changed)
 
 
-async def _known() -> tuple[set[str], dict[str, set[str]]]:
+async def _known() -> tuple[dict[str, Known], dict[str, set[str]]]:
     tree = await queries.tree()
     scope = system_scope(tree, reason="manifest check")
     by_owner: dict[str, set[str]] = {}
     for node in tree.nodes.values():
         if node.kind == "division":
             by_owner[node.slug] = set((await queries.departments_of(scope, node.id)).keys())
-    return set(tree.by_slug), by_owner
+    known = {
+        n.slug: Known(n.kind, tree.nodes[n.parent_id].slug if n.parent_id else None)
+        for n in tree.nodes.values()
+    }
+    return known, by_owner
 
 
 async def apply_path(path: Path, actor: str = "manifest") -> Report:
     loaded = manifests.load(path)
-    slugs, departments = await _known()
+    known, departments = await _known()
     problems: list[str] = []
-    manifests.check(loaded, problems, slugs, departments)
+    manifests.check(loaded, problems, known, departments)
     if problems:
         raise ManifestError(problems)
     report = Report()
@@ -64,8 +68,14 @@ async def apply_path(path: Path, actor: str = "manifest") -> Report:
             scope = await _apply_one(scope, item, report)
         if report.has_changes:
             await accounts.append_audit(
-                None, None, actor, "manifest.applied", "manifest", str(path),
-                {"changes": len(report.changed)}, "",
+                None,
+                None,
+                actor,
+                "manifest.applied",
+                "manifest",
+                str(path),
+                {"changes": len(report.changed)},
+                "",
             )
     return report
 
@@ -107,9 +117,7 @@ async def _apply_one(scope: TenantScope, item: Loaded, report: Report) -> Tenant
         report.note("tenant", "created", t.slug)
     else:
         tenant_id = row["id"]
-        changed = {
-            k: v for k, v in values.items() if _norm(row[_column(k)]) != _norm(v)
-        }
+        changed = {k: v for k, v in values.items() if _norm(row[_column(k)]) != _norm(v)}
         if changed:
             await queries.update_tenant(scope, tenant_id, **changed)
             report.note("tenant", "updated", f"{t.slug} ({', '.join(sorted(changed))})")
@@ -124,7 +132,9 @@ async def _apply_one(scope: TenantScope, item: Loaded, report: Report) -> Tenant
 
     visible = {}
     for owner in [tenant_id, *_ancestors(await queries.tree(), tenant_id)]:
-        visible.update({c: r["id"] for c, r in (await queries.departments_of(scope, owner)).items()})
+        visible.update(
+            {c: r["id"] for c, r in (await queries.departments_of(scope, owner)).items()}
+        )
 
     users: dict[str, int] = {}
     for s in m.staff:
@@ -141,7 +151,9 @@ async def _apply_one(scope: TenantScope, item: Loaded, report: Report) -> Tenant
             sort=i,
         )
         for post, who in (("A", w.a_post), ("B", w.b_post)):
-            if who and await accounts.set_window_post(scope, tenant_id, window_id, post, users[who]):
+            if who and await accounts.set_window_post(
+                scope, tenant_id, window_id, post, users[who]
+            ):
                 status = "updated" if status == "unchanged" else status
         report.note("window", status, f"{t.slug}/{w.code}")
     return scope

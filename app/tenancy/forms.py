@@ -36,7 +36,9 @@ class TenantForm(Form):
             DataRequired(),
             Regexp(
                 r"^[a-z][a-z0-9-]{1,30}$",
-                message=_l("2–31 characters: lower-case letters, digits and dashes; a letter first."),
+                message=_l(
+                    "2–31 characters: lower-case letters, digits and dashes; a letter first."
+                ),
             ),
         ],
         filters=[strip, lambda v: v.lower() if isinstance(v, str) else v],

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 SLUG = r"^[a-z][a-z0-9-]{1,30}$"
 USERNAME = r"^[a-z0-9][a-z0-9._-]{2,63}$"
@@ -51,6 +58,15 @@ class Season(Strict):
 class Hours(Strict):
     summer: Season
     winter: Season
+
+    @model_validator(mode="after")
+    def _order(self) -> Hours:
+        for name, season in (("summer", self.summer), ("winter", self.winter)):
+            if season.morning[1] > season.afternoon[0]:
+                raise ValueError(f"{name}: the morning session must end before the afternoon one")
+        if self.summer.from_ == self.winter.from_:
+            raise ValueError("summer and winter must start on different days")
+        return self
 
 
 class TenantSpec(Strict):
@@ -153,10 +169,18 @@ def load(path: Path) -> list[Loaded]:
     return loaded
 
 
+@dataclass(frozen=True)
+class Known:
+    """A centre already in the database: its kind and its parent's slug."""
+
+    kind: str
+    parent: str | None
+
+
 def check(
     loaded: list[Loaded],
     problems: list[str],
-    known_slugs: set[str],
+    known: dict[str, Known] | None = None,
     known_departments: dict[str, set[str]] | None = None,
 ) -> None:
     """Cross-file rules: unique slugs, parents exist, references resolve, names agree."""
@@ -165,16 +189,21 @@ def check(
         t = item.manifest.tenant
         if t is None:
             if item.manifest.departments or item.manifest.staff or item.manifest.windows:
-                problems.append(f"{item.path}: tenant: required when the file lists a centre's data")
+                problems.append(
+                    f"{item.path}: tenant: required when the file lists a centre's data"
+                )
             continue
         if t.slug in by_slug:
-            problems.append(f"{item.path}: tenant.slug: {t.slug!r} is also in {by_slug[t.slug].path}")
+            problems.append(
+                f"{item.path}: tenant.slug: {t.slug!r} is also in {by_slug[t.slug].path}"
+            )
         by_slug[t.slug] = item
+    known = known or {}
     departments: dict[str, set[str]] = dict(known_departments or {})
     for slug, item in by_slug.items():
         departments[slug] = {d.code for d in item.manifest.departments}
     names: dict[str, tuple[str, Path]] = {}
-    for slug, item in by_slug.items():
+    for item in by_slug.values():
         m, t, path = item.manifest, item.manifest.tenant, item.path
         assert t is not None
         if t.kind == "division" and t.parent:
@@ -182,10 +211,11 @@ def check(
         if t.kind != "division":
             if not t.parent:
                 problems.append(f"{path}: tenant.parent: required for a {t.kind}")
-            elif t.parent not in by_slug and t.parent not in known_slugs:
+            elif t.parent not in by_slug and t.parent not in known:
                 problems.append(f"{path}: tenant.parent: unknown centre {t.parent!r}")
-            elif t.parent in by_slug:
-                parent_kind = by_slug[t.parent].manifest.tenant.kind  # type: ignore[union-attr]
+            else:
+                parent_spec = by_slug[t.parent].manifest.tenant if t.parent in by_slug else None
+                parent_kind = parent_spec.kind if parent_spec else known[t.parent].kind
                 allowed = {"regiment": {"division"}, "community": {"division", "regiment"}}
                 if parent_kind not in allowed[t.kind]:
                     problems.append(
@@ -194,12 +224,16 @@ def check(
         if m.departments and t.kind != "division":
             problems.append(f"{path}: departments: only the division owns the department list")
         visible: set[str] = set()
-        chain, seen = t.slug, set()
+        chain: str | None = t.slug
+        seen: set[str] = set()
         while chain and chain not in seen:
             seen.add(chain)
             visible |= departments.get(chain, set())
-            parent = by_slug.get(chain)
-            chain = parent.manifest.tenant.parent if parent and parent.manifest.tenant else None
+            in_files = by_slug.get(chain)
+            if in_files and in_files.manifest.tenant:
+                chain = in_files.manifest.tenant.parent
+            else:
+                chain = known[chain].parent if chain in known else None
         codes = [d.code for d in m.departments]
         for i, code in enumerate(codes):
             if codes.index(code) != i:
@@ -217,7 +251,9 @@ def check(
             names.setdefault(s.username, (s.name, path))
             for j, d in enumerate(s.departments):
                 if d not in visible:
-                    problems.append(f"{path}: staff[{i}].departments[{j}]: unknown department {d!r}")
+                    problems.append(
+                        f"{path}: staff[{i}].departments[{j}]: unknown department {d!r}"
+                    )
         window_codes: set[str] = set()
         for i, w in enumerate(m.windows):
             if w.code in window_codes:
@@ -225,11 +261,15 @@ def check(
             window_codes.add(w.code)
             for j, d in enumerate(w.departments):
                 if d not in visible:
-                    problems.append(f"{path}: windows[{i}].departments[{j}]: unknown department {d!r}")
+                    problems.append(
+                        f"{path}: windows[{i}].departments[{j}]: unknown department {d!r}"
+                    )
             for post in ("a_post", "b_post"):
                 who = getattr(w, post)
                 if who and who not in staff:
-                    problems.append(f"{path}: windows[{i}].{post}: {who!r} is not in this centre's staff")
+                    problems.append(
+                        f"{path}: windows[{i}].{post}: {who!r} is not in this centre's staff"
+                    )
             if w.a_post and w.a_post == w.b_post:
                 problems.append(f"{path}: windows[{i}].b_post: the B post must be another person")
 

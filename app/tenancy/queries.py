@@ -16,7 +16,8 @@ async def tree() -> Tree:
         Tenant.id, Tenant.slug, Tenant.name, Tenant.kind, Tenant.status, Tenant.parent
     )
     return Tree.of(
-        TenantNode(r["id"], r["slug"], r["name"], r["kind"], r["status"], r["parent_id"]) for r in rows
+        TenantNode(r["id"], r["slug"], r["name"], r["kind"], r["status"], r["parent_id"])
+        for r in rows
     )
 
 
@@ -72,9 +73,11 @@ async def departments_of(scope: TenantScope, owner_id: int) -> dict[str, dict[st
 async def upsert_department(scope: TenantScope, owner_id: int, code: str, **values: Any) -> str:
     """Insert or update one department; returns "created", "updated" or "unchanged"."""
     scope.check_write(owner_id)
-    row = await Department.select().where(
-        (Department.tenant == owner_id) & (Department.code == code)
-    ).first()
+    row = (
+        await Department.select()
+        .where((Department.tenant == owner_id) & (Department.code == code))
+        .first()
+    )
     if row is None:
         await Department.insert(Department(tenant=owner_id, code=code, **values))
         return "created"

@@ -123,7 +123,9 @@ def for_user(
     """
     own = memberships.get(tenant_id, frozenset())
     ancestors = tree.ancestors(tenant_id)
-    supervises = "supervisor" in own or any("supervisor" in memberships.get(a, ()) for a in ancestors)
+    supervises = "supervisor" in own or any(
+        "supervisor" in memberships.get(a, ()) for a in ancestors
+    )
     roles = set(own)
     if supervises:
         roles.add("supervisor")

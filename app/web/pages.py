@@ -28,7 +28,10 @@ def messages(status: int) -> tuple[str, str]:
             _("Not allowed"),
             _("You may not do this, or the form has expired. Go back, reload and try again."),
         ),
-        404: (_("Page not found"), _("The page or record does not exist, or it is not yours to see.")),
+        404: (
+            _("Page not found"),
+            _("The page or record does not exist, or it is not yours to see."),
+        ),
         405: (_("Method not allowed"), _("This address does not accept that kind of request.")),
         413: (_("Upload too large"), _("The file is larger than allowed.")),
         500: (_("Something went wrong"), _("The error has been logged. Please try again later.")),
@@ -86,5 +89,5 @@ async def server_error(request: Request, exc: Exception) -> Response:
     )
     try:
         return await error_response(request, 500)
-    except Exception:  # noqa: BLE001 - the error page itself must not fail
+    except Exception:
         return Response("500", status_code=500, media_type="text/plain")
