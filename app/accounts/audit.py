@@ -43,6 +43,13 @@ async def record(
     )
 
 
+OBJECT_LABELS = {
+    "user": _l("Account"),
+    "membership": _l("Staff member"),
+    "tenant": _l("Centre"),
+    "manifest": _l("Manifest"),
+}
+
 ACTION_LABELS = {
     "login": _l("Logged in"),
     "logout": _l("Logged out"),
@@ -59,4 +66,6 @@ ACTION_LABELS = {
     "tenant.created": _l("Onboarded centre"),
     "tenant.status": _l("Changed centre status"),
     "manifest.applied": _l("Applied manifests"),
+    "admin.bootstrap": _l("Created the first platform admin"),
+    "admin.created": _l("Created platform admin"),
 }

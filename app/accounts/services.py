@@ -16,6 +16,7 @@ from app.settings import settings
 from app.tenancy.scope import TenantScope, user_scope
 from app.web.errors import NotFound
 from app.web.i18n import gettext as _
+from app.web.i18n import join_sentences
 
 NOBODY = user_scope(0)
 
@@ -93,7 +94,7 @@ async def change_password(request: Request, user: UserInfo, current: str, new: s
         raise ServiceError(_("The current password is wrong."), "current")
     problems = passwords.problems(new, user.username)
     if problems:
-        raise ServiceError(" ".join(problems), "new")
+        raise ServiceError(join_sentences(problems), "new")
     hashed = passwords.hash_password(new)
     async with db.write(NOBODY):
         await queries.update_user(user.id, password_hash=hashed, password_changed_at=sessions.now())
@@ -132,7 +133,7 @@ async def set_password_with_link(request: Request, token: str, new: str) -> User
         raise NotFound()
     problems = passwords.problems(new, row["username"])
     if problems:
-        raise ServiceError(" ".join(problems), "new")
+        raise ServiceError(join_sentences(problems), "new")
     hashed = passwords.hash_password(new)
     async with db.write(NOBODY):
         if not await queries.use_token(row["id"], sessions.now()):

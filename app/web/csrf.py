@@ -54,37 +54,39 @@ class CSRFMiddleware:
         session = scope.get("state", {}).get("session")
         expected = session.csrf_token if session else None
         headers = dict(scope["headers"])
-        supplied = headers.get(HEADER, b"").decode("latin-1") or None
-        body = b""
-        if supplied is None:
-            chunks: list[bytes] = []
-            size = 0
-            more = True
-            while more:
-                message = await receive()
-                if message["type"] == "http.disconnect":
-                    return
-                chunk = message.get("body", b"")
-                size += len(chunk)
-                if size > MAX_BODY:
-                    await self.reject(scope, receive, send)
-                    return
-                chunks.append(chunk)
-                more = message.get("more_body", False)
-            body = b"".join(chunks)
-            kind = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
-            supplied = await token_from_body(scope, body) if kind in FORM_TYPES else None
-            replayed = False
-
-            async def replay() -> Message:
-                nonlocal replayed
-                if not replayed:
-                    replayed = True
-                    return {"type": "http.request", "body": body, "more_body": False}
-                return await receive()
-
-            receive = replay
-        if not expected or not supplied or not hmac.compare_digest(expected, supplied):
-            await self.reject(scope, receive, send)
+        header = headers.get(HEADER, b"").decode("latin-1") or None
+        if expected and header and hmac.compare_digest(expected, header):
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        # No header, or a stale one (a page rendered before the session changed): the
+        # form's own csrf_token field decides.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > MAX_BODY:
+                await self.reject(scope, receive, send)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        kind = headers.get(b"content-type", b"").split(b";", 1)[0].strip().lower()
+        supplied = await token_from_body(scope, body) if kind in FORM_TYPES else None
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        if not expected or not supplied or not hmac.compare_digest(expected, supplied):
+            await self.reject(scope, replay, send)
+            return
+        await self.app(scope, replay, send)

@@ -73,4 +73,13 @@ def lazy_gettext(message: str, **variables: Any) -> LazyProxy:
     return LazyProxy(gettext, message, enable_cache=False, **variables)
 
 
+def join_list(items: list[str] | tuple[str, ...]) -> str:
+    """A list in running text: 甲、乙、丙 in Chinese, "a, b, c" in English."""
+    return ("、" if get_locale() == "zh_Hans" else ", ").join(str(i) for i in items)
+
+
+def join_sentences(items: list[str]) -> str:
+    return ("" if get_locale() == "zh_Hans" else " ").join(items)
+
+
 _ = gettext

@@ -11,15 +11,6 @@ from app.web.errors import LoginRequired
 from app.web.i18n import gettext as _
 from app.web.templating import is_htmx, render
 
-TITLES = {
-    400: "Bad request",
-    403: "Not allowed",
-    404: "Page not found",
-    405: "Method not allowed",
-    413: "Upload too large",
-    500: "Something went wrong",
-}
-
 
 def messages(status: int) -> tuple[str, str]:
     texts = {

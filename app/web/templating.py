@@ -39,12 +39,14 @@ def _env() -> jinja2.Environment:
         i18n.gettext, i18n.ngettext, newstyle=True
     )
     env.filters["local_time"] = local_time
+    env.filters["join_list"] = i18n.join_list
     env.globals["LOCALES"] = i18n.LOCALES
-    from app.accounts.audit import ACTION_LABELS
+    from app.accounts.audit import ACTION_LABELS, OBJECT_LABELS
     from app.accounts.roles import ROLE_LABELS
 
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["action_labels"] = ACTION_LABELS
+    env.globals["object_labels"] = OBJECT_LABELS
     return env
 
 
