@@ -140,3 +140,28 @@ def test_htmx_is_vendored_and_configured(client: TestClient) -> None:
     assert "<script>" not in page and "style=" not in page and "hx-on" not in page
     js = client.get("/static/vendor/htmx-2.0.11.min.js")
     assert js.status_code == 200 and 'version:"2.0.11"' in js.text.replace(" ", "")
+
+
+@pytest.mark.parametrize(
+    ("username", "path"),
+    [
+        ("xa-manager", "/t/xa/"),
+        ("xa-manager", "/t/xa/staff"),
+        ("xa-manager", "/t/xa/audit"),
+        ("xa-manager", "/password"),
+        ("xa-manager", "/"),
+        ("admin", "/admin/tenants"),
+        ("admin", "/admin/audit"),
+        (None, "/login"),
+    ],
+)
+def test_every_page_renders_full_and_as_a_fragment(
+    client: TestClient, username: str | None, path: str
+) -> None:
+    if username:
+        login(client, username)
+    full = client.get(path, follow_redirects=True)
+    part = client.get(path, headers={"HX-Request": "true"}, follow_redirects=True)
+    assert full.status_code == part.status_code == 200
+    assert "<!doctype html>" in full.text
+    assert "<html" not in part.text and 'id="content"' in part.text
