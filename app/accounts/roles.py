@@ -24,9 +24,18 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     ),
     # Window clerk (窗口人员).
     "clerk": frozenset({"tenant.view"}),
-    # Platform admin: onboards tenants and their managers.
+    # Platform admin: onboards tenants and their managers; links an existing account to a
+    # second centre.
     "admin": frozenset(
-        {"tenant.view", "subtree.view", "staff.view", "staff.manage", "staff.unlock", "audit.view"}
+        {
+            "tenant.view",
+            "subtree.view",
+            "staff.view",
+            "staff.manage",
+            "staff.link",
+            "staff.unlock",
+            "audit.view",
+        }
     ),
 }
 

@@ -179,15 +179,26 @@ async def add_staff(request: Request, scope: TenantScope, data: NewStaff) -> tup
     link = None
     async with db.write(scope):
         existing = await queries.user_by_username(data.username)
-        if existing is None:
-            user_id = await queries.create_user(data.username, data.display_name)
-            link = await issue_link(user_id, scope.user_id)
-        else:
+        if existing is not None and scope.can("staff.link"):
             user_id = existing["id"]
             if await queries.membership_of(scope, tenant_id, user_id) is not None:
                 raise ServiceError(
                     _("This user is already on the staff of this centre."), "username"
                 )
+        elif existing is not None:
+            # Whose account it is stays unsaid: another centre's staff are not this one's
+            # to look up or to enrol.  A person working in two centres is linked by the
+            # platform admin.
+            raise ServiceError(
+                _(
+                    "This username is already taken. Choose another, or ask the platform "
+                    "admin to add an existing account to this centre."
+                ),
+                "username",
+            )
+        else:
+            user_id = await queries.create_user(data.username, data.display_name)
+            link = await issue_link(user_id, scope.user_id)
         member_id = await queries.add_membership(scope, tenant_id, user_id, data.roles, data.title)
         await queries.set_member_departments(scope, tenant_id, member_id, data.department_ids)
         await audit.record(

@@ -248,3 +248,38 @@ async def _audit(tenant_id: int | None) -> list[dict]:
 
     scope = system_scope(await tenancy.tree(), reason="test")
     return await queries.audit_entries(scope, tenant_id, limit=500)
+
+
+def test_a_manager_cannot_enrol_another_centres_account(client: TestClient) -> None:
+    token = login(client, "xa-manager")
+    response = client.post(
+        "/t/xa/staff",
+        data={
+            "csrf_token": token,
+            "username": "xb-manager",
+            "display_name": "某",
+            "roles": ["clerk"],
+        },
+    )
+    assert response.status_code == 422
+    assert "CANARYB" not in response.text
+    members = asyncio.run(_members_of("xa"))
+    assert "xb-manager" not in members
+
+
+def test_the_platform_admin_links_an_existing_account_to_a_second_centre(
+    client: TestClient,
+) -> None:
+    token = login(client, "admin")
+    linked = client.post(
+        "/t/xa/staff",
+        data={
+            "csrf_token": token,
+            "username": "r68-liguohua",
+            "display_name": "李国华",
+            "roles": ["clerk"],
+        },
+    )
+    assert linked.status_code == 200
+    assert "/password/set/" not in linked.text  # the account already has its password
+    assert "r68-liguohua" in asyncio.run(_members_of("xa"))

@@ -1,0 +1,170 @@
+"""Shared plumbing for the security tests: walking the routes, filling in path parameters.
+
+The walk recurses into every ``Mount`` except ``/static`` and fails loudly on any other kind
+of route, so a new routing construct has to be taught to the harness before tests pass.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from starlette.routing import BaseRoute, Mount, Route
+
+from tests.conftest import login
+
+UNSAFE = ("POST", "PUT", "PATCH", "DELETE")
+PROBED = ("GET", *UNSAFE)
+PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[A-Za-z_]+)?\}")
+CSRF_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    path: str  # the full template, e.g. "/t/{slug}/staff/{member_id}"
+    methods: tuple[str, ...]  # GET/POST/PUT/PATCH/DELETE only (HEAD is GET's shadow)
+
+    @property
+    def params(self) -> list[str]:
+        return PARAM.findall(self.path)
+
+    @property
+    def tenant_bound(self) -> bool:
+        return self.path.startswith("/t/") or self.path.startswith("/admin")
+
+    def url(self, values: dict[str, str]) -> str:
+        return PARAM.sub(lambda m: values[m.group(1)], self.path)
+
+
+def endpoints(routes: list[BaseRoute], prefix: str = "") -> list[Endpoint]:
+    """Every HTTP route of the app with its full path (Mounts flattened, /static skipped)."""
+    out: list[Endpoint] = []
+    for route in routes:
+        if isinstance(route, Mount):
+            path = prefix + route.path
+            if path == "/static":
+                continue
+            out.extend(endpoints(list(route.routes), path))
+        elif isinstance(route, Route):
+            methods = tuple(m for m in PROBED if m in (route.methods or {"GET"}))
+            out.append(Endpoint(prefix + route.path, methods))
+        else:
+            raise AssertionError(
+                f"the security harness does not know route type {type(route).__name__} "
+                f"({route!r}); teach tests/security/harness.py about it"
+            )
+    return out
+
+
+def app_endpoints() -> list[Endpoint]:
+    from app.main import create_app
+
+    return endpoints(create_app().routes)
+
+
+def missing_params(eps: list[Endpoint], registry: dict[str, Any]) -> list[str]:
+    return [
+        f"route {ep.path!r}: path parameter {name!r} has no factory — add it to REGISTRY"
+        for ep in eps
+        for name in ep.params
+        if name not in registry
+    ]
+
+
+# --- ids of the seeded tenants, read through the app's own query functions --------------
+
+
+@dataclass(frozen=True)
+class World:
+    tenant_ids: dict[str, int]  # slug → id
+    member_ids: dict[str, int]  # "<slug>/<username>" → membership id
+
+
+async def _load_world() -> World:
+    from app.accounts import queries as accounts
+    from app.tenancy import queries as tenancy
+    from app.tenancy.scope import system_scope
+
+    tree = await tenancy.tree()
+    scope = system_scope(tree, reason="test")
+    members: dict[str, int] = {}
+    for slug in ("xa", "xb", "d4"):
+        for row in await accounts.members(scope, tree.by_slug[slug].id):
+            members[f"{slug}/{row['username']}"] = row["id"]
+    return World({n.slug: n.id for n in tree.nodes.values()}, members)
+
+
+def load_world() -> World:
+    return asyncio.run(_load_world())
+
+
+async def _issue_link(username: str) -> str:
+    """A real, unused set-password token of ``username`` (what a manager's reset would give)."""
+    from app import db
+    from app.accounts import queries as accounts
+    from app.accounts import services
+    from app.tenancy import queries as tenancy
+    from app.tenancy.scope import system_scope
+
+    row = await accounts.user_by_username(username)
+    assert row is not None, username
+    async with db.write(system_scope(await tenancy.tree(), reason="test")):
+        url = await services.issue_link(row["id"], None)
+    return url.rsplit("/", 1)[1]
+
+
+def issue_link(username: str) -> str:
+    return asyncio.run(_issue_link(username))
+
+
+def random_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+Factory = Callable[[World], str]
+
+
+# --- clients -------------------------------------------------------------------------
+
+
+def signed_in(username: str | None):  # type: ignore[no-untyped-def]
+    """A started TestClient (signed in as ``username`` unless None) and its CSRF token."""
+    from starlette.testclient import TestClient
+
+    from app.main import create_app
+    from tests.conftest import csrf_of
+
+    client = TestClient(create_app(), follow_redirects=False, raise_server_exceptions=False)
+    client.__enter__()
+    token = login(client, username) if username else csrf_of(client)
+    return client, token
+
+
+def plausible_form(token: str | None, **extra: str) -> dict[str, Any]:
+    """One body that fills every field of every form in the app with valid-looking values."""
+    body: dict[str, Any] = {
+        "username": "probe-user",
+        "display_name": "探针用户",
+        "title": "探针",
+        "roles": ["clerk"],
+        "current": "test-pass-123",
+        "new": "Probe-pass-12345!",
+        "confirm": "Probe-pass-12345!",
+        "password": "test-pass-123",
+        "locale": "zh_Hans",
+        "next": "/",
+        "status": "pilot",
+        "kind": "regiment",
+        "name": "探针中心",
+        "slug": "probe-centre",
+        "manager_username": "probe-manager",
+        "manager_name": "探针主任",
+        **extra,
+    }
+    if token is not None:
+        body["csrf_token"] = token
+    return body

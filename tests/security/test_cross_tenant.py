@@ -1,0 +1,260 @@
+"""DESIGN rule 1: an object of another tenant answers 404, exactly like a missing one.
+
+Every route of ``create_app()`` is walked with the users of tenant ``xa`` asking for the
+objects of tenant ``xb`` (whose every visible text carries ``CANARYB``).  A path parameter the
+REGISTRY cannot fill fails the walk: a new route has to say how to point it at ``xb``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.security.harness import (
+    Endpoint,
+    Factory,
+    World,
+    app_endpoints,
+    endpoints,
+    load_world,
+    missing_params,
+    plausible_form,
+    random_token,
+    signed_in,
+)
+
+CANARY = "CANARYB"
+OTHER = "xb"  # the tenant being attacked
+OWN = "xa"  # the attacker's own tenant
+PARENT = "d4"  # their common division (not a membership of the xa users either)
+ROLES = ("xa-manager", "xa-clerk")
+MISSING_SLUG = "does-not-exist"
+
+# Path parameter → a value belonging to the OTHER tenant (xb).
+REGISTRY: dict[str, Factory] = {
+    "slug": lambda w: OTHER,
+    "member_id": lambda w: str(w.member_ids[f"{OTHER}/xb-manager"]),
+    "tenant_id": lambda w: str(w.tenant_ids[OTHER]),
+    # A set-password token that is not the user's (nor anybody's).
+    "token": lambda w: random_token(),
+}
+
+ENDPOINTS = app_endpoints()
+
+
+def variants(ep: Endpoint, world: World) -> list[tuple[str, dict[str, str]]]:
+    """(label, values): all of xb; and xb's objects under the user's own / the parent slug."""
+    values = {name: REGISTRY[name](world) for name in ep.params}
+    out = [("xb", values)]
+    if "slug" in values and len(values) > 1:
+        out.append(("own slug, xb object", {**values, "slug": OWN}))
+        out.append(("division slug, xb object", {**values, "slug": PARENT}))
+    return out
+
+
+def probes() -> list[Any]:
+    return [
+        pytest.param(ep, method, user, id=f"{method} {ep.path} as {user}")
+        for ep in ENDPOINTS
+        if ep.params or ep.tenant_bound
+        for method in ep.methods
+        for user in ROLES
+    ]
+
+
+@pytest.fixture(scope="module")
+def world() -> World:
+    return load_world()
+
+
+@pytest.fixture(scope="module")
+def sessions() -> Iterator[dict[str, tuple[Any, str]]]:
+    opened: dict[str, tuple[Any, str]] = {}
+    for user in (*ROLES, "xb-manager", "d4-liuhong"):
+        opened[user] = signed_in(user)
+    yield opened
+    for client, _token in opened.values():
+        client.__exit__(None, None, None)
+
+
+def no_canary(response: Any, what: str) -> None:
+    assert CANARY not in response.text, f"{what}: {CANARY} leaked in the body"
+    for name, value in response.headers.items():
+        assert CANARY not in value, f"{what}: {CANARY} leaked in header {name}"
+
+
+def request(client: Any, method: str, url: str, token: str, htmx: bool = False) -> Any:
+    headers = {"HX-Request": "true"} if htmx else {}
+    if method == "GET":
+        return client.get(url, headers=headers)
+    return client.request(method, url, data=plausible_form(token), headers=headers)
+
+
+def test_registry_covers_every_path_parameter() -> None:
+    problems = missing_params(ENDPOINTS, REGISTRY)
+    assert not problems, "\n".join(problems)
+
+
+def test_registry_check_catches_a_new_route() -> None:
+    """A route (even inside a Mount) with an unregistered parameter is named in the failure."""
+    from starlette.responses import Response
+    from starlette.routing import Mount, Route
+
+    async def view(request: Any) -> Response:
+        return Response("")
+
+    fake = endpoints(
+        [
+            Route("/t/{slug}/", view),
+            Mount("/t/{slug}/cases", routes=[Route("/{case_id:int}", view, methods=["POST"])]),
+        ]
+    )
+    assert [e.path for e in fake] == ["/t/{slug}/", "/t/{slug}/cases/{case_id:int}"]
+    problems = missing_params(fake, REGISTRY)
+    assert len(problems) == 1
+    assert "'/t/{slug}/cases/{case_id:int}'" in problems[0]
+    assert "'case_id'" in problems[0] and "add it to REGISTRY" in problems[0]
+
+
+def test_walk_is_not_empty() -> None:
+    probed = {ep.path for ep in ENDPOINTS if ep.params or ep.tenant_bound}
+    assert "/t/{slug}/" in probed and "/t/{slug}/staff/{member_id}" in probed, probed
+
+
+@pytest.mark.parametrize(("ep", "method", "user"), probes())
+def test_other_tenant_is_not_found(ep: Endpoint, method: str, user: str, world, sessions) -> None:
+    problems = missing_params([ep], REGISTRY)
+    if problems:
+        pytest.fail("\n".join(problems))
+    client, token = sessions[user]
+    allowed = {403, 404} if ep.tenant_bound else {404}
+    for label, values in variants(ep, world):
+        url = ep.url(values)
+        for htmx in (False, True):
+            response = request(client, method, url, token, htmx=htmx)
+            what = f"{method} {url} ({label}{', htmx' if htmx else ''}) as {user}"
+            assert response.status_code in allowed, (
+                f"{what}: {response.status_code}, expected one of {sorted(allowed)}\n"
+                f"{response.text[:400]}"
+            )
+            no_canary(response, what)
+
+
+@pytest.mark.parametrize(
+    "ep",
+    [e for e in ENDPOINTS if not (e.params or e.tenant_bound) and "GET" in e.methods],
+    ids=lambda e: e.path,
+)
+@pytest.mark.parametrize("user", ROLES)
+def test_global_pages_do_not_leak(ep: Endpoint, user: str, sessions) -> None:
+    client, _token = sessions[user]
+    response = client.get(ep.path)
+    assert response.status_code < 500, f"GET {ep.path} as {user}: {response.status_code}"
+    no_canary(response, f"GET {ep.path} as {user}")
+
+
+# --- 404 exactly like a missing one ----------------------------------------------------
+
+VOLATILE = [
+    re.compile(r'name="csrf_token" value="[^"]*"'),
+    re.compile(r'"X-CSRFToken": "[^"]*"'),
+]
+SAME_HEADERS_EXCEPT = {"date", "x-request-id", "set-cookie", "content-length"}
+
+
+def header_names(response: Any) -> list[str]:
+    return sorted(k for k in response.headers if k.lower() not in SAME_HEADERS_EXCEPT)
+
+
+def normalized(response: Any, path: str) -> str:
+    text = response.text.replace(path, "{PATH}")
+    for pattern in VOLATILE:
+        text = pattern.sub("{TOKEN}", text)
+    return text
+
+
+@pytest.mark.parametrize(
+    "ep",
+    [e for e in ENDPOINTS if e.path.startswith("/t/{slug}") and "GET" in e.methods],
+    ids=lambda e: e.path,
+)
+@pytest.mark.parametrize("user", ROLES)
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_other_tenant_looks_missing(ep: Endpoint, user: str, htmx: bool, world, sessions) -> None:
+    client, _token = sessions[user]
+    values = {name: REGISTRY[name](world) for name in ep.params}
+    headers = {"HX-Request": "true"} if htmx else {}
+    theirs_path = ep.url(values)
+    missing_path = ep.url({**values, "slug": MISSING_SLUG})
+    theirs = client.get(theirs_path, headers=headers)
+    missing = client.get(missing_path, headers=headers)
+    assert theirs.status_code == missing.status_code == 404, (
+        theirs.status_code,
+        missing.status_code,
+    )
+    assert normalized(theirs, theirs_path) == normalized(missing, missing_path)
+    assert header_names(theirs) == header_names(missing)
+    for name in header_names(theirs):
+        assert theirs.headers[name] == missing.headers[name], name
+
+
+def test_other_tenant_home_is_404_like_missing(sessions) -> None:
+    client, _token = sessions["xa-manager"]
+    theirs = client.get(f"/t/{OTHER}/")
+    missing = client.get(f"/t/{MISSING_SLUG}/")
+    assert theirs.status_code == 404
+    assert missing.status_code == 404
+    assert normalized(theirs, f"/t/{OTHER}/") == normalized(missing, f"/t/{MISSING_SLUG}/")
+
+
+# --- positive controls: the same values do reach xb for the people entitled to it --------
+
+
+def test_xb_manager_sees_canary(sessions) -> None:
+    client, _token = sessions["xb-manager"]
+    for path in (f"/t/{OTHER}/", f"/t/{OTHER}/staff"):
+        response = client.get(path)
+        assert response.status_code == 200, path
+        assert CANARY in response.text, path
+
+
+@pytest.mark.parametrize(
+    "ep",
+    [e for e in ENDPOINTS if e.path.startswith("/t/{slug}") and "GET" in e.methods],
+    ids=lambda e: e.path,
+)
+def test_registry_values_are_real(ep: Endpoint, world, sessions) -> None:
+    """xb's own manager opens every tenant page with the REGISTRY values (so 404s mean something)."""
+    client, _token = sessions["xb-manager"]
+    url = ep.url({name: REGISTRY[name](world) for name in ep.params})
+    response = client.get(url)
+    assert response.status_code == 200, f"GET {url} as xb-manager: {response.status_code}"
+    assert CANARY in response.text, url
+
+
+def test_division_supervisor_reads_subtree_but_cannot_change_staff(world, sessions) -> None:
+    client, token = sessions["d4-liuhong"]
+    home = client.get(f"/t/{OTHER}/")
+    assert home.status_code == 200
+    assert CANARY in home.text
+    member = world.member_ids[f"{OTHER}/xb-clerk"]
+    attempts = [
+        (f"/t/{OTHER}/staff", plausible_form(token)),
+        (f"/t/{OTHER}/staff/{member}", plausible_form(token, roles="manager")),
+        *(
+            (f"/t/{OTHER}/staff/{member}/{action}", plausible_form(token))
+            for action in ("deactivate", "activate", "reset-link")
+        ),
+    ]
+    for url, body in attempts:
+        response = client.post(url, data=body)
+        assert response.status_code in (403, 404), (
+            f"POST {url} as d4-liuhong: {response.status_code}"
+        )
+    # Nothing changed: xb's staff page still lists the clerk, active, with no new member.
+    staff = sessions["xb-manager"][0].get(f"/t/{OTHER}/staff")
+    assert "probe-user" not in staff.text
+    assert "CANARYB-乙窗口" in staff.text
