@@ -42,7 +42,7 @@ def cmd_tenants_apply(args: argparse.Namespace) -> int:
         for problem in exc.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    print(report.summary())
+    print(report.summary(verbose=getattr(args, "verbose", False)))
     return 0
 
 
@@ -167,6 +167,7 @@ def parser() -> argparse.ArgumentParser:
     )
     apply = tenants.add_parser("apply", help="upsert the manifests in PATH (never deletes)")
     apply.add_argument("path")
+    apply.add_argument("--verbose", action="store_true", help="list every change")
     apply.set_defaults(func=cmd_tenants_apply)
     tenants.add_parser("list", help="print the tenant tree").set_defaults(func=cmd_tenants_list)
 

@@ -41,11 +41,22 @@ def all_routes() -> list[BaseRoute]:
     ]
 
 
+async def forget_idle_sessions() -> None:
+    """Drop sessions idle past the timeout (a periodic sweep does this while running)."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.accounts import queries as accounts
+
+    cutoff = datetime.now(UTC) - timedelta(minutes=settings.session_idle_minutes)
+    await accounts.delete_idle_sessions(cutoff)
+
+
 @contextlib.asynccontextmanager
 async def lifespan(app: Starlette) -> AsyncIterator[None]:
     try:
         db.enable_wal()
         await db.open_pool(settings.pool_min_size, settings.pool_max_size)
+        await forget_idle_sessions()
     except Exception:  # the app still starts; /healthz answers 503 until the database is back
         log.exception("database unavailable at start-up")
     try:

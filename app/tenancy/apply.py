@@ -32,11 +32,22 @@ class Report:
     def has_changes(self) -> bool:
         return bool(self.changed)
 
-    def summary(self) -> str:
+    def summary(self, verbose: bool = False) -> str:
         if not self.has_changes:
             total = sum(self.counts.values())
             return f"No changes: all {total} records in the manifests are already up to date."
-        return "\n".join(self.changed)
+        if verbose:
+            return "\n".join(self.changed)
+        parts = []
+        for what in ("admin", "tenant", "department", "staff", "window"):
+            done = [
+                f"{self.counts[f'{what}.{status}']} {status}"
+                for status in ("created", "updated", "unchanged")
+                if self.counts[f"{what}.{status}"]
+            ]
+            if done:
+                parts.append(f"{what}: {', '.join(done)}")
+        return "Applied manifests — " + "; ".join(parts)
 
 
 async def _known() -> tuple[dict[str, Known], dict[str, set[str]]]:
