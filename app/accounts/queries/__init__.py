@@ -1,25 +1,20 @@
-"""All database access for accounts: users, memberships, sessions, links, lockout, audit."""
+"""All database access for accounts.
+
+Users and memberships live here; sessions, lockout, one-time links and the audit log in
+the modules beside it, re-exported so callers write ``queries.<function>``.
+"""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
-
-from piccolo.columns.combination import And, Where
-from piccolo.querystring import QueryString
 
 from app import db
 from app.accounts.roles import format_roles, parse_roles
 from app.accounts.tables import (
-    AuditLog,
-    LoginFailure,
     Membership,
     MembershipDepartment,
-    PasswordToken,
     User,
-    WebSession,
     WindowPost,
 )
 from app.tenancy.scope import TenantScope
@@ -239,188 +234,54 @@ async def window_posts(scope: TenantScope, tenant_id: int) -> dict[int, dict[str
     return out
 
 
-# --- sessions ------------------------------------------------------------------------
+from app.accounts.queries.audit import append_audit, audit_entries  # noqa: E402
+from app.accounts.queries.links import create_token, expire_tokens, token, use_token  # noqa: E402
+from app.accounts.queries.lockout import (  # noqa: E402
+    clear_failures,
+    failures_since,
+    locked_usernames,
+    record_failure,
+)
+from app.accounts.queries.sessions import (  # noqa: E402
+    create_session,
+    delete_idle_sessions,
+    delete_session,
+    delete_user_sessions,
+    session_with_user,
+    touch_session,
+)
 
-
-async def session_with_user(token_hash: str) -> dict[str, Any] | None:
-    return (
-        await WebSession.select(
-            WebSession.id,
-            WebSession.csrf_token,
-            WebSession.last_seen,
-            WebSession.user.id.as_alias("user_id"),
-            WebSession.user.username.as_alias("username"),
-            WebSession.user.display_name.as_alias("display_name"),
-            WebSession.user.locale.as_alias("locale"),
-            WebSession.user.is_platform_admin.as_alias("is_platform_admin"),
-            WebSession.user.active.as_alias("active"),
-        )
-        .where(WebSession.token_hash == token_hash)
-        .first()
-    )
-
-
-async def create_session(token_hash: str, csrf_token: str, user_id: int | None, ip: str) -> int:
-    rows = await WebSession.insert(
-        WebSession(token_hash=token_hash, csrf_token=csrf_token, user=user_id, ip=ip)
-    ).returning(WebSession.id)
-    return rows[0]["id"]
-
-
-async def touch_session(session_id: int, now: datetime) -> None:
-    await WebSession.update({WebSession.last_seen: now}).where(WebSession.id == session_id)
-
-
-async def delete_session(session_id: int) -> None:
-    await WebSession.delete().where(WebSession.id == session_id)
-
-
-async def delete_user_sessions(user_id: int, keep: int | None = None) -> None:
-    where: Where | And = WebSession.user == user_id
-    if keep is not None:
-        where &= WebSession.id != keep
-    await WebSession.delete().where(where)
-
-
-async def delete_idle_sessions(before: datetime) -> None:
-    await WebSession.delete().where(WebSession.last_seen < before)
-
-
-# --- lockout -------------------------------------------------------------------------
-
-
-async def failures_since(username: str, ip: str, since: datetime) -> int:
-    return await LoginFailure.count().where(
-        (LoginFailure.username == username) & (LoginFailure.ip == ip) & (LoginFailure.at > since)
-    )
-
-
-async def record_failure(username: str, ip: str) -> None:
-    await LoginFailure.insert(LoginFailure(username=username, ip=ip))
-
-
-async def clear_failures(username: str, ip: str | None = None) -> int:
-    where: Where | And = LoginFailure.username == username
-    if ip is not None:
-        where &= LoginFailure.ip == ip
-    count = await LoginFailure.count().where(where)
-    await LoginFailure.delete().where(where)
-    return count
-
-
-async def locked_usernames(usernames: list[str], since: datetime, limit: int) -> set[str]:
-    if not usernames:
-        return set()
-    rows = await LoginFailure.select(LoginFailure.username, LoginFailure.ip).where(
-        LoginFailure.username.is_in(usernames) & (LoginFailure.at > since)
-    )
-    counts: dict[tuple[str, str], int] = {}
-    for r in rows:
-        key = (r["username"], r["ip"])
-        counts[key] = counts.get(key, 0) + 1
-    return {u for (u, _ip), n in counts.items() if n >= limit}
-
-
-# --- one-time links ------------------------------------------------------------------
-
-
-async def create_token(
-    token_hash: str, user_id: int, created_by: int | None, expires_at: datetime
-) -> None:
-    await PasswordToken.insert(
-        PasswordToken(
-            token_hash=token_hash, user=user_id, created_by=created_by, expires_at=expires_at
-        )
-    )
-
-
-async def token(token_hash: str) -> dict[str, Any] | None:
-    return (
-        await PasswordToken.select(
-            PasswordToken.id,
-            PasswordToken.expires_at,
-            PasswordToken.used_at,
-            PasswordToken.user.id.as_alias("user_id"),
-            PasswordToken.user.username.as_alias("username"),
-            PasswordToken.user.display_name.as_alias("display_name"),
-            PasswordToken.user.active.as_alias("active"),
-        )
-        .where(PasswordToken.token_hash == token_hash)
-        .first()
-    )
-
-
-async def use_token(token_id: int, now: datetime) -> bool:
-    """Mark a link used; ``False`` if it was already used (a second tab, a replay)."""
-    rows = (
-        await PasswordToken.update({PasswordToken.used_at: now})
-        .where((PasswordToken.id == token_id) & PasswordToken.used_at.is_null())
-        .returning(PasswordToken.id)
-    )
-    return bool(rows)
-
-
-async def expire_tokens(user_id: int, now: datetime) -> None:
-    await PasswordToken.update({PasswordToken.used_at: now}).where(
-        (PasswordToken.user == user_id) & PasswordToken.used_at.is_null()
-    )
-
-
-# --- audit log (append-only) ----------------------------------------------------------
-
-
-async def append_audit(
-    tenant_id: int | None,
-    actor_id: int | None,
-    actor_name: str,
-    action: str,
-    object_type: str,
-    object_id: str,
-    detail: dict[str, Any],
-    ip: str,
-) -> None:
-    # A plain INSERT without RETURNING: the row may be invisible to the writer under RLS.
-    await db.engine().run_querystring(
-        QueryString(
-            "INSERT INTO audit_log (tenant_id, actor_id, actor_name, action, object_type,"
-            " object_id, detail, ip, at, note) VALUES ({}, {}, {}, {}, {}, {}, {}, {},"
-            " CURRENT_TIMESTAMP, '')",
-            tenant_id,
-            actor_id,
-            actor_name,
-            action,
-            object_type,
-            object_id,
-            json.dumps(detail, ensure_ascii=False),
-            ip,
-        )
-    )
-
-
-async def audit_entries(
-    scope: TenantScope, tenant_id: int | None, limit: int = 100, before_id: int | None = None
-) -> list[dict[str, Any]]:
-    async with db.read(scope):
-        where = (
-            AuditLog.tenant.is_null()
-            if tenant_id is None
-            else (AuditLog.tenant == tenant_id) & AuditLog.tenant.is_in(list(scope.read_ids))
-        )
-        if before_id:
-            where &= AuditLog.id < before_id
-        return (
-            await AuditLog.select(
-                AuditLog.id,
-                AuditLog.actor_name,
-                AuditLog.action,
-                AuditLog.object_type,
-                AuditLog.object_id,
-                AuditLog.detail,
-                AuditLog.ip,
-                AuditLog.at,
-            )
-            .where(where)
-            .order_by(AuditLog.id, ascending=False)
-            .limit(limit)
-            .output(load_json=True)
-        )
+__all__ = [
+    "UserInfo",
+    "add_membership",
+    "append_audit",
+    "audit_entries",
+    "clear_failures",
+    "create_session",
+    "create_token",
+    "create_user",
+    "delete_idle_sessions",
+    "delete_session",
+    "delete_user_sessions",
+    "expire_tokens",
+    "failures_since",
+    "locked_usernames",
+    "member_department_ids",
+    "members",
+    "membership",
+    "membership_of",
+    "my_memberships",
+    "platform_admins",
+    "record_failure",
+    "session_with_user",
+    "set_member_departments",
+    "set_window_post",
+    "token",
+    "touch_session",
+    "update_membership",
+    "update_user",
+    "use_token",
+    "user_by_id",
+    "user_by_username",
+    "window_posts",
+]
