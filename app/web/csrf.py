@@ -12,10 +12,18 @@ import hmac
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from app.settings import settings
+
 SAFE = {"GET", "HEAD", "OPTIONS", "TRACE"}
 FIELD = "csrf_token"
 HEADER = b"x-csrftoken"
-MAX_BODY = 25 * 1024 * 1024
+
+
+def max_body() -> int:
+    """The largest form body read for its token: the upload limit plus room for fields."""
+    return (settings.upload_max_mb + 5) * 1024 * 1024
+
+
 FORM_TYPES = {b"application/x-www-form-urlencoded", b"multipart/form-data"}
 
 
@@ -62,6 +70,7 @@ class CSRFMiddleware:
         # form's own csrf_token field decides.
         chunks: list[bytes] = []
         size = 0
+        limit = max_body()
         more = True
         while more:
             message = await receive()
@@ -69,7 +78,7 @@ class CSRFMiddleware:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > MAX_BODY:
+            if size > limit:
                 await self.reject(scope, receive, send)
                 return
             chunks.append(chunk)
