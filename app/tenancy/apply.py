@@ -6,6 +6,7 @@ A second run over the same files changes nothing and says so.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,6 +14,8 @@ from pathlib import Path
 from app import db
 from app.accounts import queries as accounts
 from app.accounts.roles import parse_roles
+from app.calendar import queries as calendar
+from app.calendar.services import calendar_changed
 from app.tenancy import manifests, queries
 from app.tenancy.manifests import Known, Loaded, ManifestError
 from app.tenancy.scope import TenantScope, system_scope
@@ -22,6 +25,8 @@ from app.tenancy.scope import TenantScope, system_scope
 class Report:
     counts: Counter[str] = field(default_factory=Counter)
     changed: list[str] = field(default_factory=list)
+    # Calendar days changed: (owner tenant id, or None for national data, first date).
+    calendar: list[tuple[int | None, dt.date]] = field(default_factory=list)
 
     def note(self, what: str, status: str, label: str) -> None:
         self.counts[f"{what}.{status}"] += 1
@@ -39,7 +44,16 @@ class Report:
         if verbose:
             return "\n".join(self.changed)
         parts = []
-        for what in ("admin", "tenant", "department", "staff", "window"):
+        for what in (
+            "admin",
+            "tenant",
+            "department",
+            "staff",
+            "window",
+            "calendar_year",
+            "national_day",
+            "regional_day",
+        ):
             done = [
                 f"{self.counts[f'{what}.{status}']} {status}"
                 for status in ("created", "updated", "unchanged")
@@ -77,6 +91,9 @@ async def apply_path(path: Path, actor: str = "manifest") -> Report:
     async with db.write(scope):
         for item in manifests.ordered(loaded):
             scope = await _apply_one(scope, item, report)
+        for item in loaded:  # regional days listed apart from their division's file
+            if item.manifest.tenant is None:
+                await _regional_calendar(scope, item, report)
         if report.has_changes:
             await accounts.append_audit(
                 None,
@@ -88,7 +105,50 @@ async def apply_path(path: Path, actor: str = "manifest") -> Report:
                 {"changes": len(report.changed)},
                 "",
             )
+    await _calendar_changed(report)
     return report
+
+
+async def _calendar_changed(report: Report) -> None:
+    """After commit: tell the deadline recomputation which tenants and dates changed."""
+    if not report.calendar:
+        return
+    tree = await queries.tree()
+    national = [day for owner, day in report.calendar if owner is None]
+    if national:
+        await calendar_changed(tree.nodes, min(national))
+    for owner in {o for o, _day in report.calendar if o is not None}:
+        first = min(day for o, day in report.calendar if o == owner)
+        await calendar_changed(tree.subtree(owner), first)
+
+
+async def _national_calendar(scope: TenantScope, m: manifests.Manifest, report: Report) -> None:
+    """National days (one row per date of each run) and the published year; never deletes."""
+    for spec in m.national_days:
+        for day in spec.days():
+            status = await calendar.upsert_national_day(scope, day, spec.kind, spec.name)
+            report.note("national_day", status, day.isoformat())
+            if status != "unchanged":
+                report.calendar.append((None, day))
+    if m.calendar_year is not None:
+        year = m.calendar_year
+        status = await calendar.upsert_calendar_year(scope, year.year, year.notice)
+        report.note("calendar_year", status, str(year.year))
+        if status == "created":
+            report.calendar.append((None, dt.date(year.year, 1, 1)))
+
+
+async def _regional_calendar(scope: TenantScope, item: Loaded, report: Report) -> None:
+    for spec in item.manifest.regional_days:
+        slug = manifests.regional_owner(item, spec)
+        owner = await queries.tenant_by_slug(slug or "")
+        assert owner is not None  # checked before
+        tenant_id = owner["id"]
+        for day in spec.days():
+            status = await calendar.upsert_regional_day(scope, tenant_id, day, spec.kind, spec.name)
+            report.note("regional_day", status, f"{slug}/{day.isoformat()}")
+            if status != "unchanged":
+                report.calendar.append((tenant_id, day))
 
 
 async def _apply_one(scope: TenantScope, item: Loaded, report: Report) -> TenantScope:
@@ -103,6 +163,7 @@ async def _apply_one(scope: TenantScope, item: Loaded, report: Report) -> Tenant
             report.note("admin", "updated", admin.username)
         else:
             report.note("admin", "unchanged", admin.username)
+    await _national_calendar(scope, m, report)
     t = m.tenant
     if t is None:
         return scope
@@ -167,6 +228,7 @@ async def _apply_one(scope: TenantScope, item: Loaded, report: Report) -> Tenant
             ):
                 status = "updated" if status == "unchanged" else status
         report.note("window", status, f"{t.slug}/{w.code}")
+    await _regional_calendar(scope, item, report)
     return scope
 
 

@@ -6,6 +6,7 @@ applied unless every file is valid (see ``apply.py``).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass
@@ -108,12 +109,54 @@ class AdminSpec(Strict):
     name: str = Field(min_length=1, max_length=64)
 
 
+class DaySpec(Strict):
+    """A calendar day, or a run of days (``date`` … ``until``) sharing kind and name."""
+
+    date: dt.date
+    until: dt.date | None = None
+    kind: Literal["off", "work"]
+    name: str = Field(min_length=1, max_length=60)
+
+    @model_validator(mode="after")
+    def _span(self) -> DaySpec:
+        last = self.until or self.date
+        if not 2000 <= self.date.year <= 2099:
+            raise ValueError("the date must be between 2000 and 2099")
+        if last < self.date or last.year != self.date.year or (last - self.date).days > 30:
+            raise ValueError("until must be on or after date, in the same year, within 31 days")
+        if self.kind == "work":
+            for day in self.days():
+                if day.weekday() < 5:
+                    raise ValueError(f"{day} is a weekday: a make-up working day is a Sat or Sun")
+        return self
+
+    def days(self) -> list[dt.date]:
+        last = self.until or self.date
+        return [self.date + dt.timedelta(days=i) for i in range((last - self.date).days + 1)]
+
+
+class RegionalDaySpec(DaySpec):
+    """A regional day; ``division`` defaults to the file's own ``[tenant]`` (a division)."""
+
+    division: str | None = Field(default=None, pattern=SLUG)
+
+
+class CalendarYearSpec(Strict):
+    """A year whose national days are published, and the notice that published them."""
+
+    year: int = Field(ge=2000, le=2099)
+    notice: str = Field(min_length=2, max_length=200)
+
+
 class Manifest(Strict):
     tenant: TenantSpec | None = None
     departments: list[DepartmentSpec] = []
     staff: list[StaffSpec] = []
     windows: list[WindowSpec] = []
     admins: list[AdminSpec] = []
+    calendar_year: CalendarYearSpec | None = None
+    national_days: list[DaySpec] = []
+    regional_days: list[RegionalDaySpec] = []
 
 
 @dataclass
@@ -188,7 +231,8 @@ def check(
     for item in loaded:
         t = item.manifest.tenant
         if t is None:
-            if item.manifest.departments or item.manifest.staff or item.manifest.windows:
+            m = item.manifest
+            if m.departments or m.staff or m.windows:
                 problems.append(
                     f"{item.path}: tenant: required when the file lists a centre's data"
                 )
@@ -272,6 +316,64 @@ def check(
                     )
             if w.a_post and w.a_post == w.b_post:
                 problems.append(f"{path}: windows[{i}].b_post: the B post must be another person")
+    _check_calendar(loaded, problems, by_slug, known)
+
+
+def regional_owner(item: Loaded, spec: RegionalDaySpec) -> str | None:
+    """The slug of the division a regional day belongs to."""
+    return spec.division or (item.manifest.tenant.slug if item.manifest.tenant else None)
+
+
+def _check_calendar(
+    loaded: list[Loaded],
+    problems: list[str],
+    by_slug: dict[str, Loaded],
+    known: dict[str, Known],
+) -> None:
+    """National days: each date once across all files; a published year lists its days.
+    Regional days: owned by a division, each (division, date) once across all files."""
+    national: dict[dt.date, Path] = {}
+    regional: dict[tuple[str, dt.date], Path] = {}
+    years: dict[int, Path] = {}
+    for item in loaded:
+        m, path = item.manifest, item.path
+        for i, spec in enumerate(m.national_days):
+            for day in spec.days():
+                if day in national:
+                    problems.append(
+                        f"{path}: national_days[{i}]: {day} is also listed in {national[day]}"
+                    )
+                national[day] = path
+        for i, r in enumerate(m.regional_days):
+            owner = regional_owner(item, r)
+            in_files = by_slug[owner].manifest.tenant if owner in by_slug else None
+            kind = in_files.kind if in_files else (known[owner].kind if owner in known else None)
+            if owner is None:
+                problems.append(f"{path}: regional_days[{i}].division: required without [tenant]")
+            elif m.tenant and owner != m.tenant.slug:
+                problems.append(f"{path}: regional_days[{i}].division: must be this file's tenant")
+            elif kind != "division":
+                problems.append(
+                    f"{path}: regional_days[{i}].division: {owner!r} is not a known division"
+                )
+            for day in r.days():
+                if (owner or "", day) in regional:
+                    problems.append(
+                        f"{path}: regional_days[{i}]: {day} is also listed in "
+                        f"{regional[(owner or '', day)]}"
+                    )
+                regional[(owner or "", day)] = path
+        if m.calendar_year is None:
+            continue
+        year = m.calendar_year.year
+        if year in years:
+            problems.append(f"{path}: calendar_year.year: {year} is also in {years[year]}")
+        years[year] = path
+        if not m.national_days:
+            problems.append(f"{path}: national_days: a published year lists its national days")
+        for i, spec in enumerate(m.national_days):
+            if spec.date.year != year:
+                problems.append(f"{path}: national_days[{i}].date: not in {year}")
 
 
 def ordered(loaded: list[Loaded]) -> list[Loaded]:
