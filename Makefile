@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-pg lint browser-deps clean
+.PHONY: run test test-pg test-brokers lint browser-deps clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,13 +30,18 @@ browser-deps:
 test: $(STAMP)
 	@bash tests/browser/ensure-chromium.sh || true
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not brokers"
 
 # The suite against a real PostgreSQL: TEST_PG_ADMIN_URL is a superuser DSN; the tests
 # create their own database, maintenance role (BYPASSRLS) and app role.
 test-pg: $(STAMP)
 	@test -n "$$TEST_PG_ADMIN_URL" || { echo "TEST_PG_ADMIN_URL is not set"; exit 2; }
-	$(PY) -m pytest -m "not browser"
+	$(PY) -m pytest -m "not browser and not brokers"
+
+# Jobs through the real brokers: TEST_REDIS_URL, TEST_AMQP_URL and TEST_PG_ADMIN_URL must
+# all be set (.ci/run starts what is missing); a missing one fails, it does not skip.
+test-brokers: $(STAMP)
+	$(PY) -m pytest -m brokers tests/jobs/test_brokers.py
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

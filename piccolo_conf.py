@@ -11,5 +11,9 @@ APP_REGISTRY = AppRegistry(
     apps=[
         "app.tenancy.piccolo_app",
         "app.accounts.piccolo_app",
+        "app.storage.piccolo_app",
+        "app.calendar.piccolo_app",
+        "app.jobs.piccolo_app",
+        "app.notify.piccolo_app",
     ]
 )

@@ -129,6 +129,18 @@ def cmd_up(args: argparse.Namespace) -> int:
     return cmd_serve(args)
 
 
+def cmd_worker(args: argparse.Namespace) -> int:
+    from app.jobs.runner import run_worker
+
+    return run_worker(args.threads)
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from app.jobs.runner import run_scheduler
+
+    return run_scheduler()
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m app",
@@ -139,6 +151,8 @@ def parser() -> argparse.ArgumentParser:
             "  serve [--workers N]        serve the web app\n"
             "  up                         migrate, apply tenants/, demo (new embedded db), serve\n"
             "  migrate                    migrations + row-level security (maintenance role)\n"
+            "  worker [--threads N]       job worker (needs BROKER_URL)\n"
+            "  scheduler                  periodic sweeps, once a minute (needs BROKER_URL)\n"
             "  tenants apply PATH         upsert onboarding manifests, never delete\n"
             "  tenants list               print the tenant tree\n"
             "  users create-admin USER    create a platform admin, print a set-password link\n"
@@ -161,6 +175,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("migrate", help="apply migrations and row-level security").set_defaults(
         func=cmd_migrate
     )
+    worker = sub.add_parser("worker", help="run the job worker (needs BROKER_URL)")
+    worker.add_argument("--threads", type=int, default=4)
+    worker.set_defaults(func=cmd_worker)
+    scheduler = sub.add_parser("scheduler", help="run the sweep scheduler (needs BROKER_URL)")
+    scheduler.set_defaults(func=cmd_scheduler)
 
     tenants = sub.add_parser("tenants", help="onboarding manifests").add_subparsers(
         dest="tenants_command", required=True

@@ -9,9 +9,12 @@ concurrency) and a read needs no transaction.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import contextvars
+import logging
 import sqlite3
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urlparse
@@ -29,13 +32,49 @@ def sqlite_path(url: str) -> Path:
     return Path(unquote(parsed.path if parsed.netloc == "" else parsed.netloc + parsed.path))
 
 
+log = logging.getLogger("bianmin.db")
+
+
+class LoopLocalPostgresEngine(PostgresEngine):
+    """A connection pool per event loop.
+
+    The web process's pool belongs to its event loop; a worker's actors run on another loop
+    (dramatiq's AsyncIO thread) and must never borrow it.  Here each loop sees only the pool
+    it opened; a loop without one gets a connection per query.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._pools: dict[asyncio.AbstractEventLoop, Any] = {}
+        super().__init__(*args, **kwargs)
+
+    @property  # type: ignore[override]
+    def pool(self) -> Any:
+        try:
+            return self._pools.get(asyncio.get_running_loop())
+        except RuntimeError:
+            return None
+
+    @pool.setter
+    def pool(self, value: Any) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            if value is None:
+                return
+            raise
+        if value is None:
+            self._pools.pop(loop, None)
+        else:
+            self._pools[loop] = value
+
+
 def engine_from_url(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = sqlite_path(url)
         path.parent.mkdir(parents=True, exist_ok=True)
         return SQLiteEngine(path=str(path), timeout=30)
     if url.startswith(("postgres://", "postgresql://")):
-        return PostgresEngine(config={"dsn": url})
+        return LoopLocalPostgresEngine(config={"dsn": url})
     raise ValueError(f"unsupported DATABASE_URL scheme: {url.split(':', 1)[0]}")
 
 
@@ -130,12 +169,49 @@ def in_transaction() -> bool:
     return engine().current_transaction.get() is not None
 
 
+# Callbacks to run once the outermost transaction has committed (e.g. enqueue a job).
+_after_commit: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "after_commit", default=None
+)
+
+
+def on_commit(callback: Callable[[], None]) -> None:
+    """Run ``callback`` after the current transaction commits (now, outside one).
+
+    A rolled-back transaction drops its callbacks: a job is never sent for a change that
+    did not happen.
+    """
+    pending = _after_commit.get()
+    if pending is None or not in_transaction():
+        callback()
+    else:
+        pending.append(callback)
+
+
+@contextlib.asynccontextmanager
+async def _outermost() -> AsyncIterator[bool]:
+    if _after_commit.get() is not None:
+        yield False
+        return
+    token = _after_commit.set([])
+    try:
+        yield True
+        callbacks = _after_commit.get() or []
+    finally:
+        _after_commit.reset(token)
+    for callback in callbacks:
+        try:
+            callback()
+        except Exception:  # a failed enqueue must not undo a committed change
+            log.exception("after-commit callback failed")
+
+
 @contextlib.asynccontextmanager
 async def read(scope: Scope) -> AsyncIterator[None]:
     """Run reads of tenant-owned rows under ``scope``."""
     eng = engine()
     if isinstance(eng, PostgresEngine):
-        async with eng.transaction():
+        async with _outermost(), eng.transaction():
             await set_scope(scope)
             yield
     else:
@@ -147,11 +223,14 @@ async def write(scope: Scope) -> AsyncIterator[None]:
     """One atomic write under ``scope`` (IMMEDIATE on SQLite)."""
     eng = engine()
     if isinstance(eng, PostgresEngine):
-        async with eng.transaction():
+        async with _outermost(), eng.transaction():
             await set_scope(scope)
             yield
     elif isinstance(eng, SQLiteEngine):
-        async with eng.transaction(transaction_type=TransactionType.immediate):
+        async with (
+            _outermost(),
+            eng.transaction(transaction_type=TransactionType.immediate),
+        ):
             yield
     else:  # pragma: no cover - only two engines are supported
         raise RuntimeError("unsupported engine")

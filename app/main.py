@@ -18,7 +18,11 @@ from app import db
 from app.accounts import routes as account_routes
 from app.accounts import staff_routes
 from app.accounts.sessions import SessionMiddleware
+from app.calendar import routes as calendar_routes
+from app.jobs import runner
+from app.notify import routes as notify_routes
 from app.settings import settings
+from app.storage import routes as storage_routes
 from app.tenancy import routes as tenancy_routes
 from app.tenancy.middleware import TenantScopeMiddleware
 from app.web import pages
@@ -37,6 +41,9 @@ def all_routes() -> list[BaseRoute]:
         *account_routes.routes,
         *tenancy_routes.routes,
         *staff_routes.routes,
+        *calendar_routes.routes,
+        *storage_routes.routes,
+        *notify_routes.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 
@@ -60,7 +67,8 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
     except Exception:  # the app still starts; /healthz answers 503 until the database is back
         log.exception("database unavailable at start-up")
     try:
-        yield
+        async with runner.in_process():
+            yield
     finally:
         await db.close_pool()
 

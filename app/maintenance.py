@@ -64,6 +64,16 @@ def policies(table: str, kind: str) -> dict[str, tuple[str, str, str]]:
             "scope_update": ("UPDATE", write, write),
             "scope_delete": ("DELETE", write, ""),
         }
+    if kind == "personal":
+        # One person's rows (the inbox): only they read or change them; anyone acting for
+        # the tenant (or the system scope of a job) may add to them.
+        own = f"user_id = {_USER}"
+        return {
+            "scope_read": ("SELECT", f"{own} OR {_SYSTEM}", ""),
+            "scope_insert": ("INSERT", "", write),
+            "scope_update": ("UPDATE", own, own),
+            "scope_delete": ("DELETE", own, ""),
+        }
     if kind == "audit":
         # Append-only: no UPDATE or DELETE policy (and no such grant).  Rows without a
         # tenant (logins, platform actions) are visible to the audited system scope only.

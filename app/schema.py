@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-TableClass = Literal["operational", "shared", "supervisory", "membership", "audit"]
+TableClass = Literal["operational", "shared", "supervisory", "membership", "audit", "personal"]
 
 
 @dataclass(frozen=True)

@@ -40,8 +40,13 @@ class Settings:
     pool_min_size: int = 1
     pool_max_size: int = 10
     default_locale: str = "zh_Hans"
+    broker_url: str | None = None
+    run_jobs_in_process: bool = True
+    notify_min_backoff_ms: int = 5000
     admin_username: str | None = None
     admin_password: str | None = None
+    storage_url: str = ""  # unset → $VAR_DIR/files; s3://bucket?endpoint_url=…&region=…
+    upload_max_mb: int = 20
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,8 +77,13 @@ def load() -> Settings:
         argon2_memory_cost=_int("ARGON2_MEMORY_COST", 65536),
         pool_min_size=_int("DB_POOL_MIN_SIZE", 1),
         pool_max_size=_int("DB_POOL_MAX_SIZE", 10),
+        broker_url=os.environ.get("BROKER_URL") or None,
+        run_jobs_in_process=_bool("RUN_JOBS_IN_PROCESS", True),
+        notify_min_backoff_ms=_int("NOTIFY_MIN_BACKOFF_MS", 5000),
         admin_username=os.environ.get("ADMIN_USERNAME") or None,
         admin_password=os.environ.get("ADMIN_PASSWORD") or None,
+        storage_url=os.environ.get("STORAGE_URL", "").strip(),
+        upload_max_mb=_int("UPLOAD_MAX_MB", 20),
     )
 
 

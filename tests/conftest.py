@@ -28,8 +28,17 @@ os.environ["VAR_DIR"] = str(VAR)
 os.environ["ARGON2_TIME_COST"] = "1"
 os.environ["ARGON2_MEMORY_COST"] = "1024"
 os.environ["DB_POOL_MAX_SIZE"] = "0"
+os.environ["NOTIFY_MIN_BACKOFF_MS"] = "50"
+os.environ["RUN_JOBS_IN_PROCESS"] = "0"  # tests that need the worker start it themselves
 os.environ["BASE_URL"] = "http://testserver"
-for name in ("DATABASE_URL", "MAINTENANCE_DATABASE_URL", "ADMIN_USERNAME", "ADMIN_PASSWORD"):
+for name in (
+    "DATABASE_URL",
+    "MAINTENANCE_DATABASE_URL",
+    "ADMIN_USERNAME",
+    "ADMIN_PASSWORD",
+    "BROKER_URL",
+    "STORAGE_URL",
+):
     os.environ.pop(name, None)
 
 

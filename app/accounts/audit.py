@@ -48,6 +48,9 @@ OBJECT_LABELS = {
     "membership": _l("Staff member"),
     "tenant": _l("Centre"),
     "manifest": _l("Manifest"),
+    "channel": _l("Group robot"),
+    "calendar_day": _l("Calendar day"),
+    "calendar_year": _l("Calendar year"),
 }
 
 ACTION_LABELS = {
@@ -68,4 +71,13 @@ ACTION_LABELS = {
     "manifest.applied": _l("Applied manifests"),
     "admin.bootstrap": _l("Created the first platform admin"),
     "admin.created": _l("Created platform admin"),
+    "channel.saved": _l("Changed the group robot"),
+    "calendar.national_day.created": _l("Added a national day"),
+    "calendar.national_day.updated": _l("Changed a national day"),
+    "calendar.national_day.removed": _l("Removed a national day"),
+    "calendar.year.published": _l("Published a calendar year"),
+    "calendar.year.updated": _l("Changed a calendar year"),
+    "calendar.regional_day.created": _l("Added a regional day"),
+    "calendar.regional_day.updated": _l("Changed a regional day"),
+    "calendar.regional_day.removed": _l("Removed a regional day"),
 }

@@ -16,11 +16,25 @@ ROLE_LABELS = {
 CAPABILITIES: dict[str, frozenset[str]] = {
     # Division office (师市办/监察): sees its whole subtree, reviews and inspects.
     "supervisor": frozenset(
-        {"tenant.view", "subtree.view", "staff.view", "audit.view", "staff.unlock"}
+        {
+            "tenant.view",
+            "subtree.view",
+            "staff.view",
+            "audit.view",
+            "staff.unlock",
+            "calendar.regional",
+        }
     ),
     # Centre manager (中心负责人): runs the centre and its own staff.
     "manager": frozenset(
-        {"tenant.view", "staff.view", "staff.manage", "staff.unlock", "audit.view"}
+        {
+            "tenant.view",
+            "staff.view",
+            "staff.manage",
+            "staff.unlock",
+            "audit.view",
+            "channel.manage",
+        }
     ),
     # Window clerk (窗口人员).
     "clerk": frozenset({"tenant.view"}),
@@ -35,6 +49,7 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "staff.link",
             "staff.unlock",
             "audit.view",
+            "calendar.regional",
         }
     ),
 }

@@ -47,6 +47,13 @@ def _env() -> jinja2.Environment:
     env.globals["role_labels"] = ROLE_LABELS
     env.globals["action_labels"] = ACTION_LABELS
     env.globals["object_labels"] = OBJECT_LABELS
+    env.globals["status_labels"] = {
+        "pending": i18n.lazy_gettext("Waiting"),
+        "sending": i18n.lazy_gettext("Sending"),
+        "held": i18n.lazy_gettext("Held until service hours"),
+        "sent": i18n.lazy_gettext("Sent"),
+        "failed": i18n.lazy_gettext("Failed"),
+    }
     return env
 
 
@@ -92,6 +99,11 @@ async def render(
 
         await sessions.ensure(request)
     data = context(request)
+    if data["user"] is not None and not is_htmx(request):
+        from app.notify import queries as notify
+        from app.tenancy.scope import user_scope
+
+        data["unread"] = await notify.unread_count(user_scope(data["user"].id))
     data.update(ctx or {})
     if block and is_htmx(request):
         response = templates.TemplateResponse(

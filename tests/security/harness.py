@@ -10,7 +10,7 @@ import asyncio
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from starlette.routing import BaseRoute, Mount, Route
@@ -82,6 +82,8 @@ def missing_params(eps: list[Endpoint], registry: dict[str, Any]) -> list[str]:
 class World:
     tenant_ids: dict[str, int]  # slug → id
     member_ids: dict[str, int]  # "<slug>/<username>" → membership id
+    file_ids: dict[str, int] = field(default_factory=dict)  # slug → a stored file's id
+    inbox_ids: dict[str, int] = field(default_factory=dict)  # username → an inbox item's id
 
 
 async def _load_world() -> World:
@@ -95,7 +97,47 @@ async def _load_world() -> World:
     for slug in ("xa", "xb", "d4"):
         for row in await accounts.members(scope, tree.by_slug[slug].id):
             members[f"{slug}/{row['username']}"] = row["id"]
-    return World({n.slug: n.id for n in tree.nodes.values()}, members)
+    files = {slug: await _test_file(scope, tree.by_slug[slug].id) for slug in ("xa", "xb")}
+    inbox = {
+        username: await _inbox_item(scope, tree.by_slug[username[:2]].id, username)
+        for username in ("xa-manager", "xb-manager")
+    }
+    return World({n.slug: n.id for n in tree.nodes.values()}, members, files, inbox)
+
+
+async def _inbox_item(scope: Any, tenant_id: int, username: str) -> int:
+    """A message in ``username``'s inbox (xb's carries the canary)."""
+    from app import db
+    from app.accounts import queries as accounts
+    from app.notify import queries as notify
+    from app.notify import services
+    from app.tenancy.scope import user_scope
+
+    user = await accounts.user_by_username(username)
+    assert user is not None
+    async with db.write(scope):
+        await services.notify(
+            scope,
+            tenant_id,
+            [user["id"]],
+            f"{username} CANARYB-inbox" if "xb" in username else "甲通知",
+        )
+    return (await notify.inbox(user_scope(user["id"])))[0]["id"]
+
+
+async def _test_file(scope: Any, tenant_id: int) -> int:
+    """A small valid PDF of the tenant (xb's bytes and name carry the canary)."""
+    from app.storage import services as storage
+    from app.tenancy import queries as tenancy
+
+    row = await tenancy.tenant(scope, tenant_id)
+    assert row is not None
+    mark = "CANARYB" if row["slug"] == "xb" else row["slug"]
+    data = f"%PDF-1.4\n% {mark} test material\ntrailer << >>\n%%EOF\n".encode()
+    info = await storage.store_bytes(
+        scope, data, domain="test", filename=f"{mark}-材料.pdf", tenant_id=tenant_id
+    )
+    return info.id
 
 
 def load_world() -> World:

@@ -40,6 +40,9 @@ REGISTRY: dict[str, Factory] = {
     "tenant_id": lambda w: str(w.tenant_ids[OTHER]),
     # A set-password token that is not the user's (nor anybody's).
     "token": lambda w: random_token(),
+    "file_id": lambda w: str(w.file_ids[OTHER]),
+    # Another person's inbox message (personal rows: not even the same centre may open it).
+    "item_id": lambda w: str(w.inbox_ids["xb-manager"]),
 }
 
 ENDPOINTS = app_endpoints()

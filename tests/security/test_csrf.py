@@ -35,6 +35,8 @@ REGISTRY: dict[str, Factory] = {
     "member_id": lambda w: str(w.member_ids[f"{OWN}/xa-clerk"]),
     "tenant_id": lambda w: str(w.tenant_ids[OWN]),
     "token": lambda w: w.link_token,  # type: ignore[attr-defined]
+    "file_id": lambda w: str(w.file_ids[OWN]),
+    "item_id": lambda w: str(w.inbox_ids["xa-manager"]),
 }
 
 ENDPOINTS = app_endpoints()
@@ -52,6 +54,8 @@ class OwnWorld:
     def __init__(self, world: World, link_token: str) -> None:
         self.tenant_ids = world.tenant_ids
         self.member_ids = world.member_ids
+        self.file_ids = world.file_ids
+        self.inbox_ids = world.inbox_ids
         self.link_token = link_token
 
 

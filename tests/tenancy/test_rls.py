@@ -13,10 +13,13 @@ from app import db
 from app.accounts import queries as accounts
 from app.schema import TENANT_TABLES
 from app.tenancy import queries as tenancy
-from app.tenancy.scope import TenantScope, for_user, user_scope
+from app.tenancy.scope import TenantScope, for_user, system_scope, user_scope
 from tests.conftest import PG_ADMIN
 
 pytestmark = pytest.mark.skipif(not PG_ADMIN, reason="PostgreSQL only (make test-pg)")
+
+# Tables the seeded manifests fill for every centre (a positive control for those).
+SEEDED = {"department", "service_window", "window_department", "membership", "window_post"}
 
 
 async def _sql(sql: str, *args: object) -> list[dict]:
@@ -70,19 +73,27 @@ async def test_missing_scope_fails_closed() -> None:
 
 @pytest.mark.parametrize("table", sorted(TENANT_TABLES))
 async def test_unfiltered_queries_stay_inside_the_scope(table: str) -> None:
-    """Remove the WHERE a query function would add: RLS alone keeps other tenants out."""
+    """Remove the WHERE a query function would add: RLS alone shows exactly the scope's rows."""
     scope = await _scope_of("xa-manager", "xa")
     kind = TENANT_TABLES[table].kind
     allowed = set(scope.read_ids)
     if kind == "shared":
         allowed |= scope.shared_ids
+    everything = system_scope(await tenancy.tree(), reason="test")
+    async with db.read(everything):
+        all_rows = await _sql(f"SELECT * FROM {table}")
+
+    def expected(row: dict) -> bool:
+        if kind == "personal":
+            return row["user_id"] == scope.user_id
+        if kind == "membership" and row["user_id"] == scope.user_id:
+            return True
+        return row["tenant_id"] in allowed
+
     async with db.read(scope):
         rows = await _sql(f"SELECT * FROM {table}")
-    for row in rows:
-        if kind == "membership" and row["user_id"] == scope.user_id:
-            continue
-        assert row["tenant_id"] in allowed, (table, row)
-    if kind in ("operational", "shared", "membership"):
+    assert {r["id"] for r in rows} == {r["id"] for r in all_rows if expected(r)}, table
+    if kind in ("operational", "shared", "membership") and table in SEEDED:
         assert rows, f"positive control: {table} should show the scope's own rows"
 
 

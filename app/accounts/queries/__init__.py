@@ -239,6 +239,7 @@ from app.accounts.queries.links import create_token, expire_tokens, token, use_t
 from app.accounts.queries.lockout import (  # noqa: E402
     clear_failures,
     failures_since,
+    forget_failures,
     locked_usernames,
     record_failure,
 )
@@ -265,6 +266,7 @@ __all__ = [
     "delete_user_sessions",
     "expire_tokens",
     "failures_since",
+    "forget_failures",
     "locked_usernames",
     "member_department_ids",
     "members",

@@ -41,3 +41,7 @@ async def locked_usernames(usernames: list[str], since: datetime, limit: int) ->
         key = (r["username"], r["ip"])
         counts[key] = counts.get(key, 0) + 1
     return {u for (u, _ip), n in counts.items() if n >= limit}
+
+
+async def forget_failures(before: datetime) -> None:
+    await LoginFailure.delete().where(LoginFailure.at < before)
