@@ -15,5 +15,6 @@ APP_REGISTRY = AppRegistry(
         "app.calendar.piccolo_app",
         "app.jobs.piccolo_app",
         "app.notify.piccolo_app",
+        "app.catalogue.piccolo_app",
     ]
 )

@@ -49,6 +49,7 @@ OBJECT_LABELS = {
     "tenant": _l("Centre"),
     "manifest": _l("Manifest"),
     "channel": _l("Group robot"),
+    "item": _l("Service item"),
     "calendar_day": _l("Calendar day"),
     "calendar_year": _l("Calendar year"),
 }
@@ -72,6 +73,10 @@ ACTION_LABELS = {
     "admin.bootstrap": _l("Created the first platform admin"),
     "admin.created": _l("Created platform admin"),
     "channel.saved": _l("Changed the group robot"),
+    "catalogue.created": _l("Created a service item"),
+    "catalogue.revised": _l("Published a new version of a service item"),
+    "catalogue.retired": _l("Retired a service item"),
+    "catalogue.restored": _l("Restored a retired service item"),
     "calendar.national_day.created": _l("Added a national day"),
     "calendar.national_day.updated": _l("Changed a national day"),
     "calendar.national_day.removed": _l("Removed a national day"),

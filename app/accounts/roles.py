@@ -23,6 +23,8 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "audit.view",
             "staff.unlock",
             "calendar.regional",
+            "catalogue.edit",
+            "powerlist.publish",
         }
     ),
     # Centre manager (中心负责人): runs the centre and its own staff.
@@ -34,8 +36,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "staff.unlock",
             "audit.view",
             "channel.manage",
+            "catalogue.adopt",
         }
     ),
+    # Anyone, without logging in: the public pages of a centre (guide, power list, screen).
+    "public": frozenset({"public.view"}),
     # Window clerk (窗口人员).
     "clerk": frozenset({"tenant.view"}),
     # Platform admin: onboards tenants and their managers; links an existing account to a

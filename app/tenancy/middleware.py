@@ -9,10 +9,12 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.accounts import queries as accounts
 from app.tenancy import queries
-from app.tenancy.scope import for_user, user_scope
+from app.tenancy.scope import for_user, public_scope, user_scope
 from app.web.pages import error_response, login_redirect
 
 TENANT_PATH = re.compile(r"^/t/([^/]+)(?:/|$)")
+# Pages the public reaches without logging in (DESIGN.md, "Public reach").
+PUBLIC_PATH = re.compile(r"^/t/[^/]+/(?:guide|power-list|screen)(?:/|$)")
 
 
 class TenantScopeMiddleware:
@@ -32,6 +34,15 @@ class TenantScopeMiddleware:
         user = session.user if session else None
         if node is None:
             response = await error_response(request, 404)
+        elif PUBLIC_PATH.match(scope["path"]) and scope["method"] in ("GET", "HEAD"):
+            if node.status == "suspended":
+                response = await error_response(request, 404)
+            else:
+                state["tree"] = tree
+                state["tenant"] = node
+                state["tenant_scope"] = public_scope(tree, node.id)
+                await self.app(scope, receive, send)
+                return
         elif user is None:
             response = login_redirect(request)
         else:

@@ -146,6 +146,20 @@ def for_user(
     )
 
 
+def public_scope(tree: Tree, tenant_id: int) -> TenantScope:
+    """What anyone may read of one centre (its guide, power list, hall screen): no writes."""
+    own = frozenset({tenant_id})
+    return TenantScope(
+        tenant_id=tenant_id,
+        user_id=None,
+        roles=frozenset({"public"}),
+        read_ids=own,
+        write_ids=frozenset(),
+        shared_ids=frozenset({tenant_id, *tree.ancestors(tenant_id)}),
+        supervise_ids=frozenset(),
+    )
+
+
 def system_scope(tree: Tree, reason: str, user_id: int | None = None) -> TenantScope:
     """An explicit, audited scope over every tenant (platform admin, manifests, sweeps)."""
     every = frozenset(tree.nodes)

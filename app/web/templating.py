@@ -40,6 +40,9 @@ def _env() -> jinja2.Environment:
     )
     env.filters["local_time"] = local_time
     env.filters["join_list"] = i18n.join_list
+    from app.catalogue.content import halves_text
+
+    env.filters["halves"] = halves_text
     env.globals["LOCALES"] = i18n.LOCALES
     from app.accounts.audit import ACTION_LABELS, OBJECT_LABELS
     from app.accounts.roles import ROLE_LABELS

@@ -1,0 +1,1 @@
+"""All database access for the catalogue, one module per topic."""
