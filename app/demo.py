@@ -11,7 +11,8 @@ from pathlib import Path
 from app import db
 from app.accounts import queries
 from app.accounts.services import issue_link
-from app.tenancy.scope import user_scope
+from app.tenancy import queries as tenancy
+from app.tenancy.scope import TenantScope, user_scope
 
 
 async def load_demo(path: Path) -> list[str]:
@@ -27,4 +28,35 @@ async def load_demo(path: Path) -> list[str]:
                 continue
             link = await issue_link(row["id"], None)
             lines.append(f"  {row['display_name']} ({username}): {link}")
+    adopted = await _adopt(spec.get("adopt", {}))
+    if adopted:
+        lines.append(f"Demo centres offer their catalogue items: {adopted}.")
     return lines
+
+
+async def _adopt(plan: dict[str, list[str]]) -> str:
+    """Each demo centre adopts the division's items of the listed departments."""
+    from app.catalogue import adoption
+
+    tree = await tenancy.tree()
+    done = []
+    for slug, departments in plan.items():
+        node = tree.by_slug.get(slug)
+        if node is None:
+            continue
+        own = frozenset({node.id})
+        scope = TenantScope(
+            tenant_id=node.id,
+            user_id=None,
+            roles=frozenset({"manager"}),
+            read_ids=own,
+            write_ids=own,
+            shared_ids=frozenset({node.id, *tree.ancestors(node.id)}),
+            supervise_ids=frozenset(),
+            reason="demo data",
+        )
+        groups = await adoption.catalogue(scope, node.id)
+        entries = [e for g in groups if g["code"] in departments for e in g["open"]]
+        count = await adoption.adopt(None, scope, entries)
+        done.append(f"{slug} {count}")
+    return ", ".join(done)

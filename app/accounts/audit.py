@@ -50,6 +50,7 @@ OBJECT_LABELS = {
     "manifest": _l("Manifest"),
     "channel": _l("Group robot"),
     "item": _l("Service item"),
+    "power_list": _l("Power list"),
     "calendar_day": _l("Calendar day"),
     "calendar_year": _l("Calendar year"),
 }
@@ -74,6 +75,7 @@ ACTION_LABELS = {
     "admin.created": _l("Created platform admin"),
     "channel.saved": _l("Changed the group robot"),
     "catalogue.created": _l("Created a service item"),
+    "powerlist.published": _l("Published the power list"),
     "catalogue.revised": _l("Published a new version of a service item"),
     "catalogue.retired": _l("Retired a service item"),
     "catalogue.restored": _l("Restored a retired service item"),

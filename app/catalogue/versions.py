@@ -86,7 +86,7 @@ async def revise(
     """A new version (``None`` when nothing changed); returns the version id."""
     owner = _owner(scope)
     row = await queries.template(scope, template_id)
-    if row is None or row["tenant"] != owner:
+    if row is None or row["tenant_id"] != owner:
         raise NotFound()
     department_id = await _department_ids(scope, owner, content)
     latest = (await queries.latest_versions(scope, [template_id]))[template_id]
@@ -118,8 +118,7 @@ async def revise(
             mandatory=mandatory,
             effective_from=effective_from.isoformat(),
         )
-    for listener in _listeners:
-        await listener(template_id, version_id)
+    await announce(template_id, version_id)
     return version_id
 
 
@@ -127,7 +126,7 @@ async def retire(request: Request | None, scope: TenantScope, template_id: int, 
     """Stop new intake of an item; adoptions and existing cases keep their versions."""
     owner = _owner(scope)
     row = await queries.template(scope, template_id)
-    if row is None or row["tenant"] != owner:
+    if row is None or row["tenant_id"] != owner:
         raise NotFound()
     async with db.write(scope):
         await queries.set_retired(scope, template_id, datetime.now(UTC), note)
@@ -139,7 +138,7 @@ async def retire(request: Request | None, scope: TenantScope, template_id: int, 
 async def restore(request: Request | None, scope: TenantScope, template_id: int) -> None:
     owner = _owner(scope)
     row = await queries.template(scope, template_id)
-    if row is None or row["tenant"] != owner:
+    if row is None or row["tenant_id"] != owner:
         raise NotFound()
     async with db.write(scope):
         await queries.set_retired(scope, template_id, None, "")
@@ -159,3 +158,9 @@ _listeners: list[Any] = []
 def on_new_version(listener: Any) -> Any:
     _listeners.append(listener)
     return listener
+
+
+async def announce(template_id: int, version_id: int) -> None:
+    """Tell the listeners about a committed new version (the editor, the seed, an import)."""
+    for listener in list(_listeners):
+        await listener(template_id, version_id)

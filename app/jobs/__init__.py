@@ -28,7 +28,12 @@ from app.settings import settings
 log = logging.getLogger("bianmin.jobs")
 
 # Every module that declares actors; imported by the worker, the scheduler and the web app.
-TASK_MODULES = ("app.jobs.sweeps", "app.accounts.tasks", "app.notify.tasks")
+TASK_MODULES = (
+    "app.jobs.sweeps",
+    "app.accounts.tasks",
+    "app.notify.tasks",
+    "app.catalogue.tasks",
+)
 
 _broker: dramatiq.Broker | None = None
 F = TypeVar("F", bound=Callable[..., Any])

@@ -1,4 +1,4 @@
-"""Apply manifests: upsert tenants, departments, staff and windows; never delete.
+"""Apply manifests: upsert tenants, departments, staff, windows and catalogue items; never delete.
 
 Everything runs in one transaction: a problem anywhere leaves the database untouched.
 A second run over the same files changes nothing and says so.
@@ -16,6 +16,7 @@ from app.accounts import queries as accounts
 from app.accounts.roles import parse_roles
 from app.calendar import queries as calendar
 from app.calendar.services import calendar_changed
+from app.catalogue import seed
 from app.tenancy import manifests, queries
 from app.tenancy.manifests import Known, Loaded, ManifestError
 from app.tenancy.scope import TenantScope, system_scope
@@ -27,6 +28,8 @@ class Report:
     changed: list[str] = field(default_factory=list)
     # Calendar days changed: (owner tenant id, or None for national data, first date).
     calendar: list[tuple[int | None, dt.date]] = field(default_factory=list)
+    # Catalogue items given a new version: (template id, version id), announced after commit.
+    revised_items: list[tuple[int, int]] = field(default_factory=list)
 
     def note(self, what: str, status: str, label: str) -> None:
         self.counts[f"{what}.{status}"] += 1
@@ -53,6 +56,7 @@ class Report:
             "calendar_year",
             "national_day",
             "regional_day",
+            "item",
         ):
             done = [
                 f"{self.counts[f'{what}.{status}']} {status}"
@@ -94,6 +98,8 @@ async def apply_path(path: Path, actor: str = "manifest") -> Report:
         for item in loaded:  # regional days listed apart from their division's file
             if item.manifest.tenant is None:
                 await _regional_calendar(scope, item, report)
+        for item in loaded:  # catalogue items, once every division and department exists
+            await _items(scope, item, report)
         if report.has_changes:
             await accounts.append_audit(
                 None,
@@ -106,7 +112,19 @@ async def apply_path(path: Path, actor: str = "manifest") -> Report:
                 "",
             )
     await _calendar_changed(report)
+    await seed.announce(report.revised_items)
     return report
+
+
+async def _items(scope: TenantScope, item: Loaded, report: Report) -> None:
+    if not item.manifest.items:
+        return
+    slug = manifests.items_owner(item) or ""
+    owner = await queries.tenant_by_slug(slug)
+    assert owner is not None  # checked before
+    report.revised_items += await seed.apply_items(
+        scope, owner["id"], slug, item.manifest.items, report.note
+    )
 
 
 async def _calendar_changed(report: Report) -> None:

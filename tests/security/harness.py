@@ -84,6 +84,9 @@ class World:
     member_ids: dict[str, int]  # "<slug>/<username>" → membership id
     file_ids: dict[str, int] = field(default_factory=dict)  # slug → a stored file's id
     inbox_ids: dict[str, int] = field(default_factory=dict)  # username → an inbox item's id
+    item_codes: dict[str, str] = field(default_factory=dict)  # division slug → an item's code
+    # centre slug → the code of an item only that centre adopted (public guide pages)
+    guide_codes: dict[str, str] = field(default_factory=dict)
 
 
 async def _load_world() -> World:
@@ -102,7 +105,126 @@ async def _load_world() -> World:
         username: await _inbox_item(scope, tree.by_slug[username[:2]].id, username)
         for username in ("xa-manager", "xb-manager")
     }
-    return World({n.slug: n.id for n in tree.nodes.values()}, members, files, inbox)
+    items = await _catalogue_world()
+    tree = await tenancy.tree()
+    guides = await _public_world()
+    return World(
+        {n.slug: n.id for n in tree.nodes.values()},
+        members,
+        files,
+        inbox,
+        items,
+        guide_codes=guides,
+    )
+
+
+async def _public_world() -> dict[str, str]:
+    """For the public pages: a d4 item that ONLY xb adopted (its local note carries the
+    canary; the item itself, shared with xa, does not), and edition 1 of d4's power list."""
+    import dataclasses
+    from datetime import date
+
+    from app.catalogue import power_list, versions
+    from app.catalogue.content import validate
+    from app.catalogue.queries import power_list as editions
+    from app.catalogue.queries import public
+    from app.catalogue.queries import templates as catalogue
+    from app.tenancy import queries as tenancy
+    from app.tenancy.scope import system_scope
+
+    tree = await tenancy.tree()
+    scope = system_scope(tree, reason="test")
+    d4, xb = tree.by_slug["d4"], tree.by_slug["xb"]
+    owner = dataclasses.replace(scope, tenant_id=d4.id)
+    code = "SEC-PUB-XB01"
+    if await catalogue.template_by_code(scope, code) is None:
+        content = validate(
+            {
+                "name": "公开页测试事项",
+                "department": "mzj",
+                "power_type": "公共服务",
+                "kind": "promised",
+                "legal_halves": 20,
+                "promised_halves": 10,
+            }
+        )
+        await versions.create(None, owner, code, content, date(2020, 1, 1), "test")
+    if await public.adopted_item(scope, xb.id, code) is None:
+        template = await catalogue.template_by_code(scope, code)
+        assert template is not None
+        version = (await catalogue.latest_versions(scope, [template["id"]]))[template["id"]]
+        await public.insert_adoption(
+            scope, xb.id, template["id"], version["id"], local_note="CANARYB-GUIDE-NOTE"
+        )
+    if await editions.latest(scope, d4.id) is None:
+        await power_list.publish(None, owner, d4, date.today())
+    return {"xb": code}
+
+
+X2_SUPERVISOR = "x2-supervisor"
+
+
+async def _catalogue_world() -> dict[str, str]:
+    """An item of d4 (shared by xa and xb) and one of a SECOND division, x2, whose every
+    text carries the canary: another division's catalogue is what xa/xb must never reach.
+    x2 gets a supervisor (password tests.conftest.PASSWORD) for the positive controls."""
+    import dataclasses
+    from datetime import date
+
+    from app import db
+    from app.accounts import passwords
+    from app.accounts import queries as accounts
+    from app.catalogue import versions
+    from app.catalogue.content import validate
+    from app.catalogue.queries import templates as catalogue
+    from app.tenancy import queries as tenancy
+    from app.tenancy.scope import system_scope
+    from app.tenancy.services import DEFAULT_HOURS
+    from tests.conftest import PASSWORD
+
+    tree = await tenancy.tree()
+    scope = system_scope(tree, reason="test")
+    if "x2" not in tree.by_slug:
+        async with db.write(scope):
+            x2 = await tenancy.create_tenant(
+                scope,
+                slug="x2",
+                name="第二测试师 CANARYB-DIVISION",
+                kind="division",
+                status="pilot",
+                hours=DEFAULT_HOURS,
+            )
+            scope = scope.with_tenant(x2)
+            await db.set_scope(scope)
+            await tenancy.upsert_department(
+                scope, x2, "x2mz", name="CANARYB-民政局", short_name="CANARYB-民政", sort=1
+            )
+            user_id = await accounts.create_user(X2_SUPERVISOR, "CANARYB-乙师督查")
+            await accounts.update_user(user_id, password_hash=passwords.hash_password(PASSWORD))
+            await accounts.add_membership(scope, x2, user_id, {"supervisor"})
+        tree = await tenancy.tree()
+        scope = system_scope(tree, reason="test")
+    codes = {"d4": "SEC-D4-0001", "x2": "SEC-X2-0001"}
+    contents = {
+        "d4": {"name": "安全测试事项", "department": "mzj"},
+        "x2": {"name": "CANARYB-乙师事项", "department": "x2mz"},
+    }
+    for slug, code in codes.items():
+        if await catalogue.template_by_code(scope, code) is not None:
+            continue
+        content = validate(
+            {
+                **contents[slug],
+                "power_type": "行政给付",
+                "kind": "promised",
+                "legal_halves": 20,
+                "promised_halves": 10,
+                "implementing_body": contents[slug]["name"],
+            }
+        )
+        owner = dataclasses.replace(scope, tenant_id=tree.by_slug[slug].id)
+        await versions.create(None, owner, code, content, date(2026, 1, 1), "test")
+    return codes
 
 
 async def _inbox_item(scope: Any, tenant_id: int, username: str) -> int:
@@ -138,6 +260,31 @@ async def _test_file(scope: Any, tenant_id: int) -> int:
         scope, data, domain="test", filename=f"{mark}-材料.pdf", tenant_id=tenant_id
     )
     return info.id
+
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def body_text(response: Any) -> str:
+    """What a reader of the response sees: a spreadsheet's cell values (its bytes are zipped,
+    so a canary inside would not show in ``response.text``), else the text."""
+    if not response.headers.get("content-type", "").startswith(XLSX_MIME):
+        return response.text
+    import io
+
+    from openpyxl import load_workbook
+
+    wb = load_workbook(io.BytesIO(response.content), read_only=True)
+    try:
+        return "\n".join(
+            str(cell.value)
+            for ws in wb.worksheets
+            for row in ws.iter_rows()
+            for cell in row
+            if cell.value is not None
+        )
+    finally:
+        wb.close()
 
 
 def load_world() -> World:

@@ -18,6 +18,7 @@ from tests.security.harness import (
     Factory,
     World,
     app_endpoints,
+    body_text,
     endpoints,
     load_world,
     missing_params,
@@ -43,14 +44,44 @@ REGISTRY: dict[str, Factory] = {
     "file_id": lambda w: str(w.file_ids[OTHER]),
     # Another person's inbox message (personal rows: not even the same centre may open it).
     "item_id": lambda w: str(w.inbox_ids["xb-manager"]),
+    # xa and xb legitimately share d4's catalogue: attack with ANOTHER division's item (x2).
+    "code": lambda w: w.item_codes["x2"],
+    "number": lambda w: "1",
 }
+# Positive controls for pages whose REGISTRY values are not xb's: (slug, user) entitled to them.
+POSITIVE = {
+    "/t/{slug}/items/export.xlsx": (OTHER, "xb-manager"),  # xb's adoptions (canary note)
+    "/t/{slug}/catalogue": ("x2", "x2-supervisor"),
+    "/t/{slug}/items": ("x2", "x2-supervisor"),  # a centre's view of its division's items
+}
+
+# Values for routes that need their own (route → parameter → factory), before REGISTRY's.
+ROUTE_VALUES: dict[str, dict[str, Factory]] = {
+    # A centre's guide shows the items IT adopted: xb's is a d4 item only xb adopted.
+    "/t/{slug}/guide/{code}": {"code": lambda w: w.guide_codes[OTHER]},
+}
+# Public pages (GET without login: guide, power list, hall screen, see the tenant middleware).
+# Anyone may read xb's, so there a signed-in xa user must get exactly what an anonymous
+# visitor gets; under any other slug xb's canary never shows, and a parameter naming one
+# centre's own object (its adoption, by code) answers 404 there.
+PUBLIC = re.compile(r"^/t/\{slug\}/(?:guide|power-list|screen)(?:/|$)")
+CENTRE_OBJECTS = {"code"}
+ANONYMOUS = "anonymous"
 
 ENDPOINTS = app_endpoints()
 
 
+def value(ep: Endpoint, name: str, world: World) -> str:
+    return ROUTE_VALUES.get(ep.path, {}).get(name, REGISTRY[name])(world)
+
+
+def is_public(ep: Endpoint, method: str = "GET") -> bool:
+    return method == "GET" and bool(PUBLIC.match(ep.path))
+
+
 def variants(ep: Endpoint, world: World) -> list[tuple[str, dict[str, str]]]:
     """(label, values): all of xb; and xb's objects under the user's own / the parent slug."""
-    values = {name: REGISTRY[name](world) for name in ep.params}
+    values = {name: value(ep, name, world) for name in ep.params}
     out = [("xb", values)]
     if "slug" in values and len(values) > 1:
         out.append(("own slug, xb object", {**values, "slug": OWN}))
@@ -78,13 +109,14 @@ def sessions() -> Iterator[dict[str, tuple[Any, str]]]:
     opened: dict[str, tuple[Any, str]] = {}
     for user in (*ROLES, "xb-manager", "d4-liuhong"):
         opened[user] = signed_in(user)
+    opened[ANONYMOUS] = signed_in(None)
     yield opened
     for client, _token in opened.values():
         client.__exit__(None, None, None)
 
 
 def no_canary(response: Any, what: str) -> None:
-    assert CANARY not in response.text, f"{what}: {CANARY} leaked in the body"
+    assert CANARY not in body_text(response), f"{what}: {CANARY} leaked in the body"
     for name, value in response.headers.items():
         assert CANARY not in value, f"{what}: {CANARY} leaked in header {name}"
 
@@ -133,6 +165,9 @@ def test_other_tenant_is_not_found(ep: Endpoint, method: str, user: str, world, 
     if problems:
         pytest.fail("\n".join(problems))
     client, token = sessions[user]
+    if is_public(ep, method):
+        public_page_is_public(ep, user, world, sessions)
+        return
     allowed = {403, 404} if ep.tenant_bound else {404}
     for label, values in variants(ep, world):
         url = ep.url(values)
@@ -143,6 +178,28 @@ def test_other_tenant_is_not_found(ep: Endpoint, method: str, user: str, world, 
                 f"{what}: {response.status_code}, expected one of {sorted(allowed)}\n"
                 f"{response.text[:400]}"
             )
+            no_canary(response, what)
+
+
+def public_page_is_public(ep: Endpoint, user: str, world: World, sessions: Any) -> None:
+    client, _token = sessions[user]
+    anonymous, _token = sessions[ANONYMOUS]
+    for label, values in variants(ep, world):
+        url = ep.url(values)
+        for htmx in (False, True):
+            what = f"GET {url} ({label}{', htmx' if htmx else ''}) as {user}"
+            response = request(client, "GET", url, "", htmx=htmx)
+            public = request(anonymous, "GET", url, "", htmx=htmx)
+            assert response.status_code == public.status_code, (
+                f"{what}: {response.status_code}, anonymous got {public.status_code}"
+            )
+            if htmx:  # the fragment holds no shell: it must be the very same
+                assert normalized(response, url) == normalized(public, url), what
+            if values["slug"] == OTHER:
+                assert response.status_code == 200, f"{what}: {response.status_code}"
+                continue
+            if CENTRE_OBJECTS & set(ep.params):
+                assert response.status_code == 404, f"{what}: {response.status_code}"
             no_canary(response, what)
 
 
@@ -164,6 +221,7 @@ def test_global_pages_do_not_leak(ep: Endpoint, user: str, sessions) -> None:
 VOLATILE = [
     re.compile(r'name="csrf_token" value="[^"]*"'),
     re.compile(r'"X-CSRFToken": "[^"]*"'),
+    re.compile(r"<time[^>]*>.*?</time>", re.S),  # the hall screen's clock
 ]
 SAME_HEADERS_EXCEPT = {"date", "x-request-id", "set-cookie", "content-length"}
 
@@ -181,14 +239,18 @@ def normalized(response: Any, path: str) -> str:
 
 @pytest.mark.parametrize(
     "ep",
-    [e for e in ENDPOINTS if e.path.startswith("/t/{slug}") and "GET" in e.methods],
+    [
+        e
+        for e in ENDPOINTS
+        if e.path.startswith("/t/{slug}") and "GET" in e.methods and not is_public(e)
+    ],
     ids=lambda e: e.path,
 )
 @pytest.mark.parametrize("user", ROLES)
 @pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
 def test_other_tenant_looks_missing(ep: Endpoint, user: str, htmx: bool, world, sessions) -> None:
     client, _token = sessions[user]
-    values = {name: REGISTRY[name](world) for name in ep.params}
+    values = {name: value(ep, name, world) for name in ep.params}
     headers = {"HX-Request": "true"} if htmx else {}
     theirs_path = ep.url(values)
     missing_path = ep.url({**values, "slug": MISSING_SLUG})
@@ -202,6 +264,33 @@ def test_other_tenant_looks_missing(ep: Endpoint, user: str, htmx: bool, world, 
     assert header_names(theirs) == header_names(missing)
     for name in header_names(theirs):
         assert theirs.headers[name] == missing.headers[name], name
+
+
+@pytest.mark.parametrize(
+    "ep",
+    [e for e in ENDPOINTS if is_public(e) and CENTRE_OBJECTS & set(e.params)],
+    ids=lambda e: e.path,
+)
+@pytest.mark.parametrize("user", (*ROLES, ANONYMOUS))
+@pytest.mark.parametrize("htmx", [False, True], ids=["page", "htmx"])
+def test_other_centres_public_object_looks_missing(
+    ep: Endpoint, user: str, htmx: bool, world, sessions
+) -> None:
+    """xb's adoption under xa's public pages answers like an object that does not exist."""
+    client, _token = sessions[user]
+    values = {name: value(ep, name, world) for name in ep.params}
+    missing = {name: "NO-SUCH-0000" for name in CENTRE_OBJECTS & set(ep.params)}
+    headers = {"HX-Request": "true"} if htmx else {}
+    theirs_path = ep.url({**values, "slug": OWN})
+    missing_path = ep.url({**values, **missing, "slug": OWN})
+    theirs = client.get(theirs_path, headers=headers)
+    absent = client.get(missing_path, headers=headers)
+    assert theirs.status_code == absent.status_code == 404, (theirs.status_code, absent.status_code)
+    no_canary(theirs, f"GET {theirs_path} as {user}")
+    assert normalized(theirs, theirs_path) == normalized(absent, missing_path)
+    assert header_names(theirs) == header_names(absent)
+    for name in header_names(theirs):
+        assert theirs.headers[name] == absent.headers[name], name
 
 
 def test_other_tenant_home_is_404_like_missing(sessions) -> None:
@@ -231,11 +320,16 @@ def test_xb_manager_sees_canary(sessions) -> None:
 )
 def test_registry_values_are_real(ep: Endpoint, world, sessions) -> None:
     """xb's own manager opens every tenant page with the REGISTRY values (so 404s mean something)."""
-    client, _token = sessions["xb-manager"]
-    url = ep.url({name: REGISTRY[name](world) for name in ep.params})
+    slug, user = next(
+        (v for prefix, v in POSITIVE.items() if ep.path.startswith(prefix)), (OTHER, "xb-manager")
+    )
+    if user not in sessions:
+        sessions[user] = signed_in(user)
+    client, _token = sessions[user]
+    url = ep.url({**{name: value(ep, name, world) for name in ep.params}, "slug": slug})
     response = client.get(url)
-    assert response.status_code == 200, f"GET {url} as xb-manager: {response.status_code}"
-    assert CANARY in response.text, url
+    assert response.status_code == 200, f"GET {url} as {user}: {response.status_code}"
+    assert CANARY in body_text(response), url
 
 
 def test_division_supervisor_reads_subtree_but_cannot_change_staff(world, sessions) -> None:

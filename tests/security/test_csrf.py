@@ -37,6 +37,8 @@ REGISTRY: dict[str, Factory] = {
     "token": lambda w: w.link_token,  # type: ignore[attr-defined]
     "file_id": lambda w: str(w.file_ids[OWN]),
     "item_id": lambda w: str(w.inbox_ids["xa-manager"]),
+    "code": lambda w: w.item_codes["d4"],  # d4's catalogue is xa's to read
+    "number": lambda w: "1",
 }
 
 ENDPOINTS = app_endpoints()
@@ -56,6 +58,7 @@ class OwnWorld:
         self.member_ids = world.member_ids
         self.file_ids = world.file_ids
         self.inbox_ids = world.inbox_ids
+        self.item_codes = world.item_codes
         self.link_token = link_token
 
 
