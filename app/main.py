@@ -19,7 +19,7 @@ from app.accounts import routes as account_routes
 from app.accounts import staff_routes
 from app.accounts.sessions import SessionMiddleware
 from app.calendar import routes as calendar_routes
-from app.catalogue import adoption_routes, editor_routes
+from app.catalogue import adoption_routes, editor_routes, sample_routes
 from app.catalogue import public_routes as catalogue_public
 from app.catalogue import xlsx_routes as catalogue_xlsx
 from app.jobs import runner
@@ -49,6 +49,7 @@ def all_routes() -> list[BaseRoute]:
         *notify_routes.routes,
         *catalogue_xlsx.routes,  # before /items/{code} and /catalogue/{code}
         *adoption_routes.routes,
+        *sample_routes.routes,
         *editor_routes.routes,  # after other /catalogue/<word> routes: {code} matches words
         *catalogue_public.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),

@@ -33,7 +33,7 @@ from app.catalogue.flowchart import flowchart_html
 from app.catalogue.queries import templates as queries
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import TenantNode, TenantScope
-from app.web.auth import int_param, tenant_node, tenant_scope
+from app.web.auth import int_param, tenant_node, tenant_scope, tenant_tree
 from app.web.errors import NotFound
 from app.web.i18n import lazy_gettext as _l
 from app.web.templating import render
@@ -44,6 +44,8 @@ DONE = {
     "unchanged": _l("Nothing changed: the content equals the newest version; no version was made."),
     "retired": _l("The item is retired: centres take no new applications for it."),
     "restored": _l("The item is restored."),
+    "sample": _l("The sample is stored: saved as a new version."),
+    "sample_removed": _l("The sample is removed: saved as a new version."),
 }
 STATUSES = {"active": _l("Active"), "retired": _l("Retired"), "all": _l("All")}
 RESULTS = "catalogue-results"  # the list's HTMX target (search as you type)
@@ -180,6 +182,36 @@ async def _item_context(
     }
 
 
+def material_index(request: Request) -> int:
+    """The ``index`` path parameter (0-based material number); anything else is a 404."""
+    value = str(request.path_params.get("index", ""))
+    if not value.isascii() or not value.isdigit() or len(value) > 4:
+        raise NotFound()
+    return int(value)
+
+
+def sample_url(owner_slug: str, code: str, index: int) -> str:
+    """The public address of a material's sample, served by the owner division's guide."""
+    return f"/t/{owner_slug}/guide/{code}/sample/{index}"
+
+
+def sample_links(request: Request, row: dict[str, Any], content: dict[str, Any]) -> dict[int, str]:
+    """Material index → its sample's address: the stored file at the owner division (exactly
+    the newest version's), else the owner division's public address."""
+    node = tenant_node(request)
+    owner = tenant_tree(request).nodes.get(row["tenant_id"])
+    links: dict[int, str] = {}
+    for index, material in enumerate(content.get("materials", [])):
+        file_id = material.get("sample_file_id")
+        if file_id is None or owner is None:
+            continue
+        if owner.id == node.id:
+            links[index] = f"/t/{node.slug}/files/{file_id}"
+        else:
+            links[index] = sample_url(owner.slug, row["code"], index)
+    return links
+
+
 async def item_page(request: Request) -> Response:
     scope, node = tenant_scope(request), tenant_node(request)
     row = await _template(request, scope)
@@ -188,6 +220,7 @@ async def item_page(request: Request) -> Response:
     ctx["flowchart"] = flowchart_html(newest["content"], ctx["dept_names"])
     ctx["done"] = DONE.get(request.query_params.get("done", ""))
     ctx["retire_form"] = RetireForm()
+    ctx["sample_links"] = sample_links(request, row, newest["content"])
     return await render(request, "catalogue/item_show.html", ctx)
 
 

@@ -20,12 +20,16 @@ from starlette.routing import Route
 from app.accounts import queries as accounts
 from app.catalogue import power_list
 from app.catalogue.content import CHANNELS, FORMS, KINDS, POWER_TYPES, REQUIREMENTS
+from app.catalogue.editor_forms import today
+from app.catalogue.editor_routes import material_index, sample_url
 from app.catalogue.flowchart import flowchart_html
 from app.catalogue.queries import power_list as editions
 from app.catalogue.queries import public
+from app.catalogue.queries import templates as catalogue
 from app.settings import settings
+from app.storage.routes import file_response
 from app.tenancy import queries as tenancy
-from app.tenancy.scope import TenantNode, TenantScope, for_user, user_scope
+from app.tenancy.scope import TenantNode, TenantScope, Tree, for_user, user_scope
 from app.web.auth import int_param, tenant_node, tenant_scope, tenant_tree
 from app.web.errors import NotFound
 from app.web.i18n import lazy_gettext as _l
@@ -117,11 +121,26 @@ async def _department_names(scope: TenantScope) -> dict[str, str]:
     return {d["code"]: d["short_name"] for d in await tenancy.departments(scope)}
 
 
-def _detail(node: TenantNode, item: dict[str, Any], dept_names: dict[str, str]) -> dict[str, Any]:
+def _samples(tree: Tree, item: dict[str, Any]) -> dict[int, str]:
+    """Material index → its sample's address on the OWNER division's guide (which serves it)."""
+    owner = tree.nodes.get(item["owner_id"])
+    if owner is None:
+        return {}
+    return {
+        index: sample_url(owner.slug, item["code"], index)
+        for index, material in enumerate(item["content"].get("materials", []))
+        if material.get("sample_file_id") is not None
+    }
+
+
+def _detail(
+    tree: Tree, node: TenantNode, item: dict[str, Any], dept_names: dict[str, str]
+) -> dict[str, Any]:
     """An item with what its full page shows besides the content (labels, URL, QR, chart)."""
     url = _public_url(f"/t/{node.slug}/guide/{item['code']}")
     content = item["content"]
     return {
+        "samples": _samples(tree, item),
         **item,
         "url": url,
         "qr": _qr(url),
@@ -143,12 +162,31 @@ async def guide_item(request: Request) -> Response:
         request,
         "catalogue/guide_item.html",
         {
-            "item": _detail(node, item, await _department_names(scope)),
+            "item": _detail(tenant_tree(request), node, item, await _department_names(scope)),
             "guide_url": _public_url(f"/t/{node.slug}/guide"),
             **LABELS,
         },
         needs_session=False,
     )
+
+
+async def guide_sample(request: Request) -> Response:
+    """A material's sample of the item version in force, served by the item's OWNER division
+    (its public scope reads its own stored files); under any other slug a 404."""
+    scope = tenant_scope(request, "public.view")
+    node = tenant_node(request)
+    index = material_index(request)
+    template = await catalogue.template_by_code(scope, request.path_params["code"])
+    if template is None or template["tenant_id"] != node.id:
+        raise NotFound()
+    version = (await catalogue.versions_in_force(scope, [template["id"]], today())).get(
+        template["id"]
+    )
+    materials = version["content"].get("materials", []) if version else []
+    if not 0 <= index < len(materials) or materials[index].get("sample_file_id") is None:
+        raise NotFound()
+    file_id = int(materials[index]["sample_file_id"])
+    return await file_response(request, scope, file_id, domain="catalogue")
 
 
 async def guide_print(request: Request) -> Response:
@@ -162,7 +200,7 @@ async def guide_print(request: Request) -> Response:
         request,
         "catalogue/guide_print.html",
         {
-            "items": [_detail(node, i, dept_names) for i in items],
+            "items": [_detail(tenant_tree(request), node, i, dept_names) for i in items],
             "row": row,
             "guide_url": _public_url(f"/t/{node.slug}/guide"),
             "guide_qr": _qr(_public_url(f"/t/{node.slug}/guide")),
@@ -296,6 +334,7 @@ routes = [
     Route("/t/{slug}/guide", guide),
     Route("/t/{slug}/guide/print", guide_print),
     Route("/t/{slug}/guide/{code}", guide_item),
+    Route("/t/{slug}/guide/{code}/sample/{index}", guide_sample),
     Route("/t/{slug}/power-list", power_list_page),
     Route("/t/{slug}/power-list/publish", power_list_publish, methods=["POST"]),
     Route("/t/{slug}/power-list/{number}", power_list_edition),

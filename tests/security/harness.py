@@ -177,6 +177,7 @@ async def _catalogue_world() -> dict[str, str]:
     from app.catalogue import versions
     from app.catalogue.content import validate
     from app.catalogue.queries import templates as catalogue
+    from app.storage.services import store_bytes
     from app.tenancy import queries as tenancy
     from app.tenancy.scope import system_scope
     from app.tenancy.services import DEFAULT_HOURS
@@ -212,9 +213,21 @@ async def _catalogue_world() -> dict[str, str]:
     for slug, code in codes.items():
         if await catalogue.template_by_code(scope, code) is not None:
             continue
+        owner = dataclasses.replace(scope, tenant_id=tree.by_slug[slug].id)
+        materials: list[dict[str, Any]] = []
+        if slug == "x2":  # a material with a sample (served by x2's public guide only)
+            sample = await store_bytes(
+                scope,
+                b"%PDF-1.4\n% CANARYB-SAMPLE\ntrailer << >>\n%%EOF\n",
+                domain="catalogue",
+                filename="CANARYB-sample.pdf",
+                tenant_id=owner.tenant_id,
+            )
+            materials.append({"name": "CANARYB-样表材料", "sample_file_id": sample.id})
         content = validate(
             {
                 **contents[slug],
+                "materials": materials,
                 "power_type": "行政给付",
                 "kind": "promised",
                 "legal_halves": 20,
@@ -222,7 +235,6 @@ async def _catalogue_world() -> dict[str, str]:
                 "implementing_body": contents[slug]["name"],
             }
         )
-        owner = dataclasses.replace(scope, tenant_id=tree.by_slug[slug].id)
         await versions.create(None, owner, code, content, date(2026, 1, 1), "test")
     return codes
 

@@ -47,12 +47,14 @@ REGISTRY: dict[str, Factory] = {
     # xa and xb legitimately share d4's catalogue: attack with ANOTHER division's item (x2).
     "code": lambda w: w.item_codes["x2"],
     "number": lambda w: "1",
+    "index": lambda w: "0",
 }
 # Positive controls for pages whose REGISTRY values are not xb's: (slug, user) entitled to them.
 POSITIVE = {
     "/t/{slug}/items/export.xlsx": (OTHER, "xb-manager"),  # xb's adoptions (canary note)
     "/t/{slug}/catalogue": ("x2", "x2-supervisor"),
     "/t/{slug}/items": ("x2", "x2-supervisor"),  # a centre's view of its division's items
+    "/t/{slug}/guide/{code}/sample": ("x2", "x2-supervisor"),  # x2's sample (canary bytes)
 }
 
 # Values for routes that need their own (route → parameter → factory), before REGISTRY's.
@@ -66,6 +68,8 @@ ROUTE_VALUES: dict[str, dict[str, Factory]] = {
 # centre's own object (its adoption, by code) answers 404 there.
 PUBLIC = re.compile(r"^/t/\{slug\}/(?:guide|power-list|screen)(?:/|$)")
 CENTRE_OBJECTS = {"code"}
+# Public routes served by the item's OWNER division only: under the centre xb they are 404.
+DIVISION_PUBLIC = {"/t/{slug}/guide/{code}/sample/{index}"}
 ANONYMOUS = "anonymous"
 
 ENDPOINTS = app_endpoints()
@@ -196,7 +200,8 @@ def public_page_is_public(ep: Endpoint, user: str, world: World, sessions: Any) 
             if htmx:  # the fragment holds no shell: it must be the very same
                 assert normalized(response, url) == normalized(public, url), what
             if values["slug"] == OTHER:
-                assert response.status_code == 200, f"{what}: {response.status_code}"
+                expected = 404 if ep.path in DIVISION_PUBLIC else 200
+                assert response.status_code == expected, f"{what}: {response.status_code}"
                 continue
             if CENTRE_OBJECTS & set(ep.params):
                 assert response.status_code == 404, f"{what}: {response.status_code}"

@@ -39,6 +39,7 @@ REGISTRY: dict[str, Factory] = {
     "item_id": lambda w: str(w.inbox_ids["xa-manager"]),
     "code": lambda w: w.item_codes["d4"],  # d4's catalogue is xa's to read
     "number": lambda w: "1",
+    "index": lambda w: "0",
 }
 
 ENDPOINTS = app_endpoints()

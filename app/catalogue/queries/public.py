@@ -18,6 +18,7 @@ ITEM_COLUMNS = (
     TenantItem.promised_halves,
     TenantItem.local_note,
     TenantItem.template.code.as_alias("code"),
+    TenantItem.template.tenant.as_alias("owner_id"),
     TenantItem.template.retired_at.as_alias("retired_at"),
     TenantItem.template._.department._.code.as_alias("department_code"),
     TenantItem.template._.department._.short_name.as_alias("department_name"),
