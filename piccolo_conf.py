@@ -16,5 +16,6 @@ APP_REGISTRY = AppRegistry(
         "app.jobs.piccolo_app",
         "app.notify.piccolo_app",
         "app.catalogue.piccolo_app",
+        "app.cases.piccolo_app",
     ]
 )

@@ -42,6 +42,17 @@ def policies(table: str, kind: str) -> dict[str, tuple[str, str, str]]:
             "scope_update": ("UPDATE", write, write),
             "scope_delete": ("DELETE", write, ""),
         }
+    if kind == "casework":
+        # A centre's own work that its supervisors also act on (escalated cases handled in
+        # the parent's queue, ledger items the division opens): read like operational rows,
+        # written by the centre or by a supervisor of its subtree.
+        both = f"{write} OR {_in('supervise_ids')}"
+        return {
+            "scope_read": ("SELECT", _in("read_ids"), ""),
+            "scope_insert": ("INSERT", "", both),
+            "scope_update": ("UPDATE", both, both),
+            "scope_delete": ("DELETE", write, ""),
+        }
     if kind == "shared":
         return {
             "scope_read": ("SELECT", f"{_in('shared_ids')} OR {_in('read_ids')}", ""),

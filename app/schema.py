@@ -11,7 +11,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeVar
 
-TableClass = Literal["operational", "shared", "supervisory", "membership", "audit", "personal"]
+TableClass = Literal[
+    "operational", "casework", "shared", "supervisory", "membership", "audit", "personal"
+]
 
 
 @dataclass(frozen=True)

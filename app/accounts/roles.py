@@ -25,6 +25,17 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "calendar.regional",
             "catalogue.edit",
             "powerlist.publish",
+            # Cases of the subtree: read, unmask (audited), the escalated queue, ledgers.
+            "case.view",
+            "case.all",
+            "case.unmask",
+            "case.escalated",
+            "case.review",
+            "case.decide",
+            "case.pause",
+            "case.extend",
+            "seal.view",
+            "ledger.view",
         }
     ),
     # Centre manager (中心负责人): runs the centre and its own staff.
@@ -37,12 +48,45 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "audit.view",
             "channel.manage",
             "catalogue.adopt",
+            # The case desk: everything a clerk does, plus decisions, extensions (the
+            # approver), hand-over of a leaving clerk's cases, unmasked views, the seal
+            # ledger and the rectification ledger.
+            "case.view",
+            "case.all",
+            "case.register",
+            "case.accept",
+            "case.review",
+            "case.return",
+            "case.pause",
+            "case.deliver",
+            "case.decide",
+            "case.extend",
+            "case.handover",
+            "case.unmask",
+            "seal.view",
+            "seal.manage",
+            "ledger.view",
+            "ledger.manage",
         }
     ),
     # Anyone, without logging in: the public pages of a centre (guide, power list, screen).
     "public": frozenset({"public.view"}),
     # Window clerk (窗口人员).
-    "clerk": frozenset({"tenant.view"}),
+    # Registers, notifies, accepts, reviews, returns, pauses and delivers; a manager decides
+    # and approves extensions.
+    "clerk": frozenset(
+        {
+            "tenant.view",
+            "case.view",
+            "case.all",
+            "case.register",
+            "case.accept",
+            "case.review",
+            "case.return",
+            "case.pause",
+            "case.deliver",
+        }
+    ),
     # Platform admin: onboards tenants and their managers; links an existing account to a
     # second centre.
     "admin": frozenset(

@@ -1,0 +1,1 @@
+"""The case desk: intake, workflow, deadlines, documents, materials, ratings, the ledger."""
