@@ -108,3 +108,19 @@ async def register(
     case = await core.case(scope, case_id)
     assert case is not None
     return case
+
+
+async def ensure_seal(slug: str) -> int:
+    """The centre's approval seal (created for tests when the centre has none)."""
+    from app.cases.queries import seals
+
+    tree = await tenancy.tree()
+    tenant_id = tree.by_slug[slug].id
+    system = system_scope(tree, reason="tests: seal")
+    found = [s for s in await seals.seals(system, tenant_id) if s["active"]]
+    if found:
+        return int(found[0]["id"])
+    from app import db
+
+    async with db.write(system):
+        return await seals.insert_seal(system, tenant_id, f"{slug} 行政审批专用章")

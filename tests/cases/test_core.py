@@ -44,3 +44,25 @@ def test_second_notice_needs_a_reason() -> None:
         raise AssertionError("a second notice without a reason was issued")
     run(intake.issue_notice(scope, case["id"], actor, reason="申请人称户口已迁出，需补交迁移证明"))
     assert run(core.case(scope, case["id"]))["notices"] == 2
+
+
+def test_whole_path_to_delivery() -> None:
+    from datetime import date
+
+    from app.cases import actions
+    from tests.cases.helpers import ensure_seal
+
+    case = run(register("r63-guzailinuer", "r63"))
+    clerk = run(scope_of("r63-guzailinuer", "r63"))
+    manager = run(scope_of("r63-zhoujianguo", "r63"))
+    c_actor = run(actor_of("r63-guzailinuer"))
+    m_actor = run(actor_of("r63-zhoujianguo"))
+    run(actions.start_review(clerk, case["id"], c_actor))
+    run(actions.submit(clerk, case["id"], c_actor))
+    seal = run(ensure_seal("r63"))
+    run(actions.decide(manager, case["id"], m_actor, "approved", seal))
+    run(actions.deliver(clerk, case["id"], c_actor, "window", date.today(), "张三"))
+    final = run(core.case(clerk, case["id"]))
+    assert final["state"] == "delivered"
+    assert final["on_time"] is True
+    assert final["light"] == ""
