@@ -31,6 +31,10 @@ async def load_demo(path: Path) -> list[str]:
     adopted = await _adopt(spec.get("adopt", {}))
     if adopted:
         lines.append(f"Demo centres offer their catalogue items: {adopted}.")
+    if (path / "cases.toml").exists():
+        from app.cases.demo import load_cases
+
+        lines += await load_cases(path)
     return lines
 
 

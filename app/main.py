@@ -19,6 +19,10 @@ from app.accounts import routes as account_routes
 from app.accounts import staff_routes
 from app.accounts.sessions import SessionMiddleware
 from app.calendar import routes as calendar_routes
+from app.cases import case_routes, desk_routes, ledger_routes, seal_routes
+from app.cases import list_routes as case_list_routes
+from app.cases import print_routes as case_print_routes
+from app.cases import public_routes as case_public
 from app.catalogue import adoption_routes, editor_routes, sample_routes
 from app.catalogue import public_routes as catalogue_public
 from app.catalogue import xlsx_routes as catalogue_xlsx
@@ -52,6 +56,13 @@ def all_routes() -> list[BaseRoute]:
         *sample_routes.routes,
         *editor_routes.routes,  # after other /catalogue/<word> routes: {code} matches words
         *catalogue_public.routes,
+        *case_list_routes.routes,
+        *desk_routes.routes,  # /cases/new and /cases/handover
+        *case_routes.routes,
+        *case_public.routes,
+        *ledger_routes.routes,
+        *case_print_routes.routes,  # receipt and documents of a case
+        *seal_routes.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -53,6 +53,9 @@ OBJECT_LABELS = {
     "power_list": _l("Power list"),
     "calendar_day": _l("Calendar day"),
     "calendar_year": _l("Calendar year"),
+    "rectification": _l("Rectification item"),
+    "seal": _l("Seal"),
+    "case": _l("Case"),
 }
 
 ACTION_LABELS = {
@@ -87,4 +90,16 @@ ACTION_LABELS = {
     "calendar.regional_day.created": _l("Added a regional day"),
     "calendar.regional_day.updated": _l("Changed a regional day"),
     "calendar.regional_day.removed": _l("Removed a regional day"),
+    "rectification.opened": _l("Opened a rectification item"),
+    "rectification.verify": _l("Rectification: verified"),
+    "rectification.fix": _l("Rectification: fixed"),
+    "rectification.callback": _l("Rectification: called back"),
+    "rectification.outcome": _l("Rectification: closed with its outcome"),
+    "rectification.extended": _l("Rectification: extended the due date"),
+    "seal.added": _l("Registered a seal"),
+    "case.registered": _l("Registered a case"),
+    "case.unmasked": _l("Viewed an applicant's personal data in full"),
+    "case.handed_over": _l("Handed a clerk's cases over"),
+    "seal.retired": _l("Retired a seal"),
+    "seal.reactivated": _l("Put a retired seal in use again"),
 }

@@ -142,10 +142,11 @@ async def submit(
             signed = signatures(await queries.events(scope, case["id"]))
             missing = [d for d in await joint_departments(scope, case) if d not in signed]
             if missing:
+                names = {d["code"]: d["short_name"] for d in await tenancy.departments(scope)}
                 raise WorkflowError(
                     _(
                         "Still waiting for the sign-off of: %(departments)s",
-                        departments="、".join(missing),
+                        departments="、".join(names.get(d, d) for d in missing),
                     )
                 )
         return await act(
@@ -311,7 +312,7 @@ async def resume(
 ) -> dict[str, Any]:
     async def body(case: dict[str, Any], now: datetime, cal: Any, margin: int) -> Any:
         if not case["paused"]:
-            raise WorkflowError(_("The clock is running."))
+            raise WorkflowError(_("The clock is not stopped."))
         return await act(scope, case, "resumed", actor, now=now, cal=cal, margin=margin, note=note)
 
     return await _run(scope, case_id, "resumed", now, body)

@@ -118,7 +118,7 @@ def mask_phone(value: str) -> str:
 
 
 def mask_name(value: str) -> str:
-    """``张*`` / ``欧阳**``; an organisation keeps its name (it is not personal data)."""
+    """``张*`` / ``欧***``: the first character only (organisations are not masked by callers)."""
     value = (value or "").strip()
     if len(value) <= 1:
         return value

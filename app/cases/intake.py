@@ -19,7 +19,7 @@ from app.accounts import audit
 from app.calendar.workdays import SHANGHAI, TenantCalendar
 from app.cases import identity, workflow
 from app.cases.queries import core as queries
-from app.cases.tables import CaseFile
+from app.cases.queries import desk as desk_queries
 from app.cases.timeline import Actor, act, check, clock, utcnow
 from app.catalogue.queries import public as items
 from app.tenancy import queries as tenancy
@@ -257,18 +257,16 @@ async def attach_files(
     if not files:
         return
     lines = {m["position"]: m["id"] for m in await queries.materials(scope, case_id)}
-    await CaseFile.insert(
-        *(
-            CaseFile(
-                tenant=tenant_id,
-                case=case_id,
-                material=lines.get(position) if position is not None else None,
-                file=file_id,
-                uploaded_by=actor.id,
-                uploaded_at=now,
-            )
+    await desk_queries.insert_files(
+        scope,
+        tenant_id,
+        case_id,
+        (
+            (lines.get(position) if position is not None else None, file_id)
             for position, file_id in files
-        )
+        ),
+        actor.id,
+        now,
     )
 
 

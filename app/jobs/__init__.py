@@ -33,6 +33,7 @@ TASK_MODULES = (
     "app.accounts.tasks",
     "app.notify.tasks",
     "app.catalogue.tasks",
+    "app.cases.tasks",
 )
 
 _broker: dramatiq.Broker | None = None

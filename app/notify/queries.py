@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from piccolo.columns.combination import And, Where
+from piccolo.querystring import QueryString
 
 from app import db
 from app.notify.tables import Channel, InboxItem, Outbound
@@ -24,12 +25,20 @@ async def add_inbox_items(
     link: str,
 ) -> None:
     scope.check_write(tenant_id)
-    if user_ids:
-        await InboxItem.insert(
-            *[
-                InboxItem(tenant=tenant_id, user=uid, kind=kind, title=title, body=body, link=link)
-                for uid in user_ids
-            ]
+    # Plain INSERTs without RETURNING (Piccolo adds one on PostgreSQL): under row-level
+    # security the new rows are visible only to their recipients, not to the writer.
+    for uid in user_ids:
+        await db.engine().run_querystring(
+            QueryString(
+                "INSERT INTO inbox_item (tenant_id, user_id, kind, title, body, link, created_at)"
+                " VALUES ({}, {}, {}, {}, {}, {}, CURRENT_TIMESTAMP)",
+                tenant_id,
+                uid,
+                kind,
+                title,
+                body,
+                link,
+            )
         )
 
 

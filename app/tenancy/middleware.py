@@ -15,6 +15,15 @@ from app.web.pages import error_response, login_redirect
 TENANT_PATH = re.compile(r"^/t/([^/]+)(?:/|$)")
 # Pages the public reaches without logging in (DESIGN.md, "Public reach").
 PUBLIC_PATH = re.compile(r"^/t/[^/]+/(?:guide|power-list|screen)(?:/|$)")
+# The applicant's case lookup and rating: public for its forms' POSTs too (CSRF still applies:
+# the page gives an anonymous session with a token).
+TRACK_PATH = re.compile(r"^/t/[^/]+/track(?:/|$)")
+
+
+def is_public(path: str, method: str) -> bool:
+    if method in ("GET", "HEAD"):
+        return bool(PUBLIC_PATH.match(path) or TRACK_PATH.match(path))
+    return method == "POST" and bool(TRACK_PATH.match(path))
 
 
 class TenantScopeMiddleware:
@@ -34,7 +43,7 @@ class TenantScopeMiddleware:
         user = session.user if session else None
         if node is None:
             response = await error_response(request, 404)
-        elif PUBLIC_PATH.match(scope["path"]) and scope["method"] in ("GET", "HEAD"):
+        elif is_public(scope["path"], scope["method"]):
             if node.status == "suspended":
                 response = await error_response(request, 404)
             else:

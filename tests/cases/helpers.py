@@ -110,7 +110,7 @@ async def register(
     return case
 
 
-async def ensure_seal(slug: str) -> int:
+async def ensure_seal(slug: str, name: str = "") -> int:
     """The centre's approval seal (created for tests when the centre has none)."""
     from app.cases.queries import seals
 
@@ -123,4 +123,4 @@ async def ensure_seal(slug: str) -> int:
     from app import db
 
     async with db.write(system):
-        return await seals.insert_seal(system, tenant_id, f"{slug} 行政审批专用章")
+        return await seals.insert_seal(system, tenant_id, name or f"{slug} 行政审批专用章")

@@ -87,6 +87,13 @@ class World:
     item_codes: dict[str, str] = field(default_factory=dict)  # division slug → an item's code
     # centre slug → the code of an item only that centre adopted (public guide pages)
     guide_codes: dict[str, str] = field(default_factory=dict)
+    # The case desk: slug → one object of that centre (xb's texts carry the canary).
+    case_ids: dict[str, int] = field(default_factory=dict)
+    document_ids: dict[str, int] = field(default_factory=dict)
+    case_file_ids: dict[str, int] = field(default_factory=dict)
+    rectification_ids: dict[str, int] = field(default_factory=dict)
+    seal_ids: dict[str, int] = field(default_factory=dict)
+    case_numbers: dict[str, str] = field(default_factory=dict)
 
 
 async def _load_world() -> World:
@@ -108,7 +115,7 @@ async def _load_world() -> World:
     items = await _catalogue_world()
     tree = await tenancy.tree()
     guides = await _public_world()
-    return World(
+    world = World(
         {n.slug: n.id for n in tree.nodes.values()},
         members,
         files,
@@ -116,6 +123,81 @@ async def _load_world() -> World:
         items,
         guide_codes=guides,
     )
+    for slug in ("xa", "xb"):
+        await _cases_world(world, slug)
+    return world
+
+
+async def _cases_world(world: World, slug: str) -> None:
+    """A concluded and rated case of ``slug`` with a notice, a decision, a seal usage, a
+    material file and a rectification (xb's applicant, seal and ledger texts carry the canary)."""
+    from datetime import UTC, datetime
+
+    from app import db
+    from app.cases import actions, intake
+    from app.cases.queries import core
+    from app.cases.tables import CaseFile, Rating, Rectification
+    from app.tenancy import queries as tenancy
+    from app.tenancy.scope import system_scope
+    from tests.cases import helpers
+
+    mark = "CANARYB" if slug == "xb" else slug
+    clerk, manager = f"{slug}-clerk", f"{slug}-manager"
+    case = await helpers.register(clerk, slug, helpers.DIBAO, missing=(0,), name=f"{mark}申请人")
+    scope = await helpers.scope_of(clerk, slug)
+    actor = await helpers.actor_of(clerk)
+    boss, boss_actor = await helpers.scope_of(manager, slug), await helpers.actor_of(manager)
+    await intake.update_materials(scope, case["id"], actor, {0: intake.MaterialCheck("received")})
+    await intake.accept(scope, case["id"], actor)
+    await actions.start_review(scope, case["id"], actor)
+    await actions.submit(scope, case["id"], actor)
+    seal = await helpers.ensure_seal(slug, f"{mark} 行政审批专用章")
+    await actions.decide(boss, case["id"], boss_actor, "denied", seal, reason=f"{mark} 不符合条件")
+    docs = await core.documents(scope, case["id"])
+    tree = await tenancy.tree()
+    system = system_scope(tree, reason="test")
+    tenant_id = tree.by_slug[slug].id
+    now = datetime.now(UTC)
+    from app.storage import services as storage
+
+    data = f"%PDF-1.4\n% {mark} case material\ntrailer << >>\n%%EOF\n".encode()
+    stored = await storage.store_bytes(
+        system, data, domain="cases", filename=f"{mark}-申请书.pdf", tenant_id=tenant_id
+    )
+    async with db.write(system):
+        await CaseFile.insert(
+            CaseFile(
+                tenant=tenant_id,
+                case=case["id"],
+                file=stored.id,
+                uploaded_by=actor.id,
+                uploaded_at=now,
+            )
+        )
+        file_rows = await CaseFile.select(CaseFile.id).where(CaseFile.case == case["id"])
+        rating = await Rating.insert(
+            Rating(tenant=tenant_id, case=case["id"], level=1, reasons=["attitude"], comment=mark)
+        ).returning(Rating.id)
+        rect = await Rectification.insert(
+            Rectification(
+                tenant=tenant_id,
+                source="rating",
+                source_id=rating[0]["id"],
+                case=case["id"],
+                title=f"{mark} 差评整改",
+                detail=mark,
+                owner=boss_actor.id,
+                due_at=now,
+            )
+        ).returning(Rectification.id)
+    world.case_ids[slug] = case["id"]
+    world.case_numbers[slug] = case["number"]
+    world.document_ids[slug] = docs[0]["id"]
+    world.case_file_ids[slug] = stored.id  # the stored file attached to the case
+    assert file_rows
+    world.rectification_ids[slug] = rect[0]["id"]
+    world.seal_ids[slug] = seal
+    assert boss.tenant_id == tenant_id
 
 
 async def _public_world() -> dict[str, str]:

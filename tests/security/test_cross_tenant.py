@@ -48,6 +48,10 @@ REGISTRY: dict[str, Factory] = {
     "code": lambda w: w.item_codes["x2"],
     "number": lambda w: "1",
     "index": lambda w: "0",
+    "rectification_id": lambda w: str(w.rectification_ids[OTHER]),
+    "case_id": lambda w: str(w.case_ids[OTHER]),
+    "document_id": lambda w: str(w.document_ids[OTHER]),
+    "seal_id": lambda w: str(w.seal_ids[OTHER]),
 }
 # Positive controls for pages whose REGISTRY values are not xb's: (slug, user) entitled to them.
 POSITIVE = {
@@ -59,6 +63,9 @@ POSITIVE = {
 
 # Values for routes that need their own (route → parameter → factory), before REGISTRY's.
 ROUTE_VALUES: dict[str, dict[str, Factory]] = {
+    "/t/{slug}/cases/{case_id:int}/files/{file_id:int}": {
+        "file_id": lambda w: str(w.case_file_ids[OTHER])
+    },
     # A centre's guide shows the items IT adopted: xb's is a d4 item only xb adopted.
     "/t/{slug}/guide/{code}": {"code": lambda w: w.guide_codes[OTHER]},
 }
@@ -66,7 +73,9 @@ ROUTE_VALUES: dict[str, dict[str, Factory]] = {
 # Anyone may read xb's, so there a signed-in xa user must get exactly what an anonymous
 # visitor gets; under any other slug xb's canary never shows, and a parameter naming one
 # centre's own object (its adoption, by code) answers 404 there.
-PUBLIC = re.compile(r"^/t/\{slug\}/(?:guide|power-list|screen)(?:/|$)")
+PUBLIC = re.compile(r"^/t/\{slug\}/(?:guide|power-list|screen|track)(?:/|$)")
+# The case lookup and rating also take the public's POSTs (its own forms, with a CSRF token).
+PUBLIC_POST = re.compile(r"^/t/\{slug\}/track(?:/|$)")
 CENTRE_OBJECTS = {"code"}
 # Public routes served by the item's OWNER division only: under the centre xb they are 404.
 DIVISION_PUBLIC = {"/t/{slug}/guide/{code}/sample/{index}"}
@@ -81,6 +90,23 @@ def value(ep: Endpoint, name: str, world: World) -> str:
 
 def is_public(ep: Endpoint, method: str = "GET") -> bool:
     return method == "GET" and bool(PUBLIC.match(ep.path))
+
+
+def public_post_is_public(ep: Endpoint, user: str, world: World, sessions: Any) -> None:
+    """A public form's POST: a signed-in xa user gets what an anonymous visitor gets, and no
+    guess at the form finds anything of xb (the plausible body names no real case)."""
+    client, token = sessions[user]
+    anonymous, anonymous_token = sessions[ANONYMOUS]
+    for label, values in variants(ep, world):
+        url = ep.url(values)
+        what = f"POST {url} ({label}) as {user}"
+        response = client.post(url, data=plausible_form(token))
+        public = anonymous.post(url, data=plausible_form(anonymous_token))
+        assert response.status_code == public.status_code, what
+        if values["slug"] == OTHER:  # xb's public page (its name is public): nothing found
+            assert response.status_code == 422, f"{what}: {response.status_code}"
+            continue
+        no_canary(response, what)
 
 
 def variants(ep: Endpoint, world: World) -> list[tuple[str, dict[str, str]]]:
@@ -148,14 +174,14 @@ def test_registry_check_catches_a_new_route() -> None:
     fake = endpoints(
         [
             Route("/t/{slug}/", view),
-            Mount("/t/{slug}/cases", routes=[Route("/{case_id:int}", view, methods=["POST"])]),
+            Mount("/t/{slug}/gadgets", routes=[Route("/{gadget_id:int}", view, methods=["POST"])]),
         ]
     )
-    assert [e.path for e in fake] == ["/t/{slug}/", "/t/{slug}/cases/{case_id:int}"]
+    assert [e.path for e in fake] == ["/t/{slug}/", "/t/{slug}/gadgets/{gadget_id:int}"]
     problems = missing_params(fake, REGISTRY)
     assert len(problems) == 1
-    assert "'/t/{slug}/cases/{case_id:int}'" in problems[0]
-    assert "'case_id'" in problems[0] and "add it to REGISTRY" in problems[0]
+    assert "'/t/{slug}/gadgets/{gadget_id:int}'" in problems[0]
+    assert "'gadget_id'" in problems[0] and "add it to REGISTRY" in problems[0]
 
 
 def test_walk_is_not_empty() -> None:
@@ -171,6 +197,9 @@ def test_other_tenant_is_not_found(ep: Endpoint, method: str, user: str, world, 
     client, token = sessions[user]
     if is_public(ep, method):
         public_page_is_public(ep, user, world, sessions)
+        return
+    if method == "POST" and PUBLIC_POST.match(ep.path):
+        public_post_is_public(ep, user, world, sessions)
         return
     allowed = {403, 404} if ep.tenant_bound else {404}
     for label, values in variants(ep, world):

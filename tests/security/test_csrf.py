@@ -40,6 +40,10 @@ REGISTRY: dict[str, Factory] = {
     "code": lambda w: w.item_codes["d4"],  # d4's catalogue is xa's to read
     "number": lambda w: "1",
     "index": lambda w: "0",
+    "rectification_id": lambda w: str(w.rectification_ids[OWN]),
+    "seal_id": lambda w: str(w.seal_ids[OWN]),
+    "case_id": lambda w: str(w.case_ids[OWN]),
+    "document_id": lambda w: str(w.document_ids[OWN]),
 }
 
 ENDPOINTS = app_endpoints()
@@ -60,6 +64,10 @@ class OwnWorld:
         self.file_ids = world.file_ids
         self.inbox_ids = world.inbox_ids
         self.item_codes = world.item_codes
+        self.rectification_ids = world.rectification_ids
+        self.seal_ids = world.seal_ids
+        self.case_ids = world.case_ids
+        self.document_ids = world.document_ids
         self.link_token = link_token
 
 

@@ -44,6 +44,20 @@ async def update_seal(scope: TenantScope, seal_id: int, **values: Any) -> None:
     )
 
 
+async def seal_named(scope: TenantScope, tenant_id: int, name: str) -> dict[str, Any] | None:
+    """The centre's seal of that exact name (names are unique per centre)."""
+    async with db.read(scope):
+        return (
+            await Seal.select(*Seal.all_columns())
+            .where(
+                (Seal.tenant == tenant_id)
+                & (Seal.name == name)
+                & Seal.tenant.is_in(list(scope.read_ids))
+            )
+            .first()
+        )
+
+
 async def insert_usage(scope: TenantScope, **values: Any) -> int:
     scope.check_write(values["tenant"])
     rows = await SealUsage.insert(SealUsage(**values)).returning(SealUsage.id)
@@ -54,10 +68,43 @@ USAGE_COLUMNS = (
     *SealUsage.all_columns(),
     SealUsage.seal.name.as_alias("seal_name"),
     SealUsage.case.number.as_alias("case_number"),
+    SealUsage.case._.tenant._.slug.as_alias("case_slug"),
     SealUsage.case.item_name.as_alias("item_name"),
     SealUsage.document.number.as_alias("document_number"),
     SealUsage.document.kind.as_alias("document_kind"),
 )
+
+
+def _usage_filter(
+    scope: TenantScope,
+    tenant_id: int,
+    seal_id: int | None,
+    since: datetime | None,
+    until: datetime | None,
+) -> Any:
+    where = (SealUsage.tenant == tenant_id) & SealUsage.tenant.is_in(list(scope.read_ids))
+    if seal_id is not None:
+        where &= SealUsage.seal == seal_id
+    if since is not None:
+        where &= SealUsage.used_at >= since
+    if until is not None:
+        where &= SealUsage.used_at < until
+    return where
+
+
+async def usage_count(
+    scope: TenantScope,
+    tenant_id: int,
+    *,
+    seal_id: int | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+) -> int:
+    """How many ledger lines the same filter as :func:`usages` matches."""
+    async with db.read(scope):
+        return int(
+            await SealUsage.count().where(_usage_filter(scope, tenant_id, seal_id, since, until))
+        )
 
 
 async def usages(
@@ -71,13 +118,7 @@ async def usages(
     offset: int = 0,
 ) -> list[dict[str, Any]]:
     """The ledger of one tenant's seals, newest first, optionally filtered."""
-    where = (SealUsage.tenant == tenant_id) & SealUsage.tenant.is_in(list(scope.read_ids))
-    if seal_id is not None:
-        where &= SealUsage.seal == seal_id
-    if since is not None:
-        where &= SealUsage.used_at >= since
-    if until is not None:
-        where &= SealUsage.used_at < until
+    where = _usage_filter(scope, tenant_id, seal_id, since, until)
     async with db.read(scope):
         query = (
             SealUsage.select(*USAGE_COLUMNS)
