@@ -138,15 +138,23 @@ def _page(value: str | None) -> int:
     return number if 1 <= number <= 100_000 else 1
 
 
-def parse(params: Mapping[str, str], tabs: list[str], centres: Mapping[str, int]) -> Filters:
+def parse(
+    params: Mapping[str, str],
+    tabs: list[str],
+    centres: Mapping[str, int],
+    prefer: str | None = None,
+) -> Filters:
     """Filters from the query string; unknown values are dropped."""
 
     def pick(name: str, allowed: Mapping[str, Any] | list[str]) -> str:
         value = (params.get(name) or "").strip()
         return value if value in allowed else ""
 
-    # Clerks start with their own cases; supervisors with the queue they act on.
+    # Clerks start with their own cases, managers with the centre's, supervisors with the
+    # queue they act on.
     default = "escalated" if "escalated" in tabs and "mine" not in tabs else tabs[0]
+    if prefer in tabs and "escalated" not in tabs:
+        default = prefer
     tab = pick("tab", tabs) or default
     item = (params.get("item") or "").strip()
     centre = (params.get("centre") or "").strip()
@@ -259,7 +267,7 @@ async def load(scope: TenantScope, tree: Tree, params: Mapping[str, str]) -> dic
     tenant_id = scope.own()
     tabs = tabs_for(scope, tree)
     centres = {tree.nodes[i].slug: i for i in sorted(scope.read_ids) if i in tree.nodes}
-    f = parse(params, tabs, centres)
+    f = parse(params, tabs, centres, prefer="centre" if scope.can("case.handover") else None)
     windows = (
         await queries.my_window_ids(scope, tenant_id, scope.user_id)
         if "window" in tabs and scope.user_id is not None
