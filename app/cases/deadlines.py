@@ -46,7 +46,7 @@ def extension_cap(kind: str) -> int:
 class Deadline:
     promised_due_at: datetime | None
     legal_due_at: datetime | None
-    due_provisional: bool
+    due_provisional: bool  # the promised date counted plain weekdays (year not published)
     paused: bool
     paused_halves: int
     extended_halves: int
@@ -55,6 +55,7 @@ class Deadline:
     light_changes_at: datetime | None
     on_time: bool | None  # set once concluded
     yellow_at: datetime | None = None
+    legal_provisional: bool = False  # the same for the legal date
 
     def columns(self) -> dict[str, Any]:
         """The stored columns of ``service_case``."""
@@ -62,6 +63,7 @@ class Deadline:
             "promised_due_at": self.promised_due_at,
             "legal_due_at": self.legal_due_at,
             "due_provisional": self.due_provisional,
+            "legal_provisional": self.legal_provisional,
             "paused": self.paused,
             "extended_halves": self.extended_halves,
             "light": self.light,
@@ -118,7 +120,6 @@ def compute(
     legal = calendar.due_at(accepted_at, legal_halves + paused_halves + extension)
     margin = max(0, promised_halves + paused_halves + extension - 2 * yellow_days)
     yellow_at = calendar.due_at(accepted_at, margin).at
-    provisional = promised.provisional or legal.provisional
 
     def light_at(moment: datetime) -> str:
         if moment >= promised.at:
@@ -130,7 +131,8 @@ def compute(
     base: dict[str, Any] = {
         "promised_due_at": promised.at,
         "legal_due_at": legal.at,
-        "due_provisional": provisional,
+        "due_provisional": promised.provisional,
+        "legal_provisional": legal.provisional,
         "paused_halves": paused_halves,
         "extended_halves": extension,
         "yellow_at": yellow_at,

@@ -28,7 +28,7 @@ from app.cases.queries import core
 from app.cases.queries import public as queries
 from app.cases.tracking import RATEABLE, writer_scope
 from app.notify import services as notify
-from app.tenancy.scope import TenantScope, Tree, system_scope
+from app.tenancy.scope import TenantScope, Tree
 from app.web.i18n import gettext as _
 from app.web.i18n import lazy_gettext as _l
 
@@ -197,10 +197,7 @@ async def rate(
             raise already_rated() from None
         raise
     if rectification_id is not None and owners:
-        # The inbox insert returns its row, which under row-level security only the
-        # recipient or the system scope may see: an explicit system scope, for this alone.
-        system = system_scope(tree, reason="rating: tell the managers of a new ledger item")
-        await _notify(system, tenant_id, case, rectification_id, [m["user_id"] for m in owners])
+        await _notify(scope, tenant_id, case, rectification_id, [m["user_id"] for m in owners])
     return Rated(rating_id, rectification_id)
 
 

@@ -99,7 +99,8 @@ class Case(Table, tablename="service_case"):
     # Deadlines (stored; see app.cases.deadlines).
     promised_due_at = Timestamptz(null=True, default=None, index=True)
     legal_due_at = Timestamptz(null=True, default=None)
-    due_provisional = Boolean(default=False)
+    due_provisional = Boolean(default=False)  # promised date counted on plain weekdays
+    legal_provisional = Boolean(default=False)  # legal date counted on plain weekdays
     paused = Boolean(default=False)
     extended_halves = Integer(default=0)
     light = Varchar(length=8, default="", index=True)  # green | yellow | red | '' (no clock)

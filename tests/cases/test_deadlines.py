@@ -98,7 +98,12 @@ def test_the_day_of_acceptance_does_not_count(cal: TenantCalendar) -> None:
 def test_a_year_without_calendar_data_is_provisional(cal: TenantCalendar) -> None:
     late = local(2026, 12, 28, 10, 0)
     result = deadlines.compute(4, 20, accepted(late), cal, late)
-    assert result.due_provisional is True  # the legal date runs into 2027
+    # The promised date stays in 2026 (published); the legal date runs into 2027 (not).
+    assert result.promised_due_at is not None and result.promised_due_at.year == 2026
+    assert result.due_provisional is False
+    assert result.legal_provisional is True
+    result = deadlines.compute(10, 20, accepted(late), cal, late)
+    assert result.due_provisional is True and result.legal_provisional is True
 
 
 # --- pauses --------------------------------------------------------------------------------
