@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException
 
 from app.cases import actions, deadlines, identity, workflow
 from app.cases import desk_forms as forms
-from app.cases.intake import problems
+from app.cases.papers import problems
 from app.cases.queries import core as queries
 from app.cases.queries import desk as desk_queries
 from app.cases.queries import seals as seal_queries

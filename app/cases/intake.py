@@ -9,15 +9,24 @@ missing or defective it issues the one-time notice listing *every* problem at on
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from app import db
 from app.accounts import audit
-from app.calendar.workdays import SHANGHAI, TenantCalendar
-from app.cases import identity, workflow
+from app.calendar.workdays import TenantCalendar
+from app.cases import identity, papers, workflow
+from app.cases.materials import MaterialCheck, check_identity, complete, lines_of
+from app.cases.papers import (
+    DEFAULT_SUPPLEMENT_DAYS,
+    REFUSAL_BASIS,
+    RIGHTS,
+    case_number,
+    document_number,
+    local_year,
+    lookup_code,
+)
 from app.cases.queries import core as queries
 from app.cases.queries import desk as desk_queries
 from app.cases.timeline import Actor, act, check, clock, utcnow
@@ -26,21 +35,6 @@ from app.tenancy import queries as tenancy
 from app.tenancy.scope import TenantScope
 from app.web.errors import NotFound
 from app.web.i18n import gettext as _
-
-NOTICE_BASIS = "《中华人民共和国行政许可法》第三十二条第一款第（四）项"
-REFUSAL_BASIS = "《中华人民共和国行政许可法》第三十二条第一款第（二）项、第三十二条第二款"
-RIGHTS = (
-    "申请人如对本决定不服，可以自收到本通知书之日起六十日内依法申请行政复议，"
-    "或者自收到本通知书之日起六个月内依法向人民法院提起行政诉讼。"
-)
-MATERIAL_STATUSES = ("received", "missing", "defective", "waived")
-DEFAULT_SUPPLEMENT_DAYS = 5
-
-
-@dataclass
-class MaterialCheck:
-    status: str = "missing"  # received | missing | defective | waived (conditional only)
-    problem: str = ""
 
 
 @dataclass
@@ -60,55 +54,6 @@ class Intake:
     files: list[tuple[int | None, int]] = field(default_factory=list)  # (position, file id)
 
 
-def prefix(slug: str) -> str:
-    return slug.upper()
-
-
-def case_number(slug: str, year: int, seq: int) -> str:
-    return f"{prefix(slug)}-{year}-{seq:06d}"
-
-
-def document_number(slug: str, kind: str, year: int, seq: int) -> str:
-    code = {"notice": "GZ", "refusal": "BSL", "approval": "ZY", "denial": "BY"}[kind]
-    return f"{prefix(slug)}-{code}-{year}-{seq:06d}"
-
-
-def local_year(moment: datetime) -> int:
-    return moment.astimezone(SHANGHAI).year
-
-
-def lookup_code() -> str:
-    """Six digits printed on the receipt: with the number it opens the public lookup."""
-    return f"{secrets.randbelow(1_000_000):06d}"
-
-
-def check_identity(kind: str, applicant_kind: str, id_number: str) -> str:
-    """The normalised ID, or WorkflowError on the ``id_number`` field."""
-    value = identity.normalise(id_number)
-    if applicant_kind == "person":
-        if not identity.is_resident_id(value):
-            raise workflow.WorkflowError(
-                _("This is not a valid resident ID number: check the 18 characters."),
-                "id_number",
-            )
-        return value
-    if not identity.is_credit_code(value):
-        raise workflow.WorkflowError(
-            _("This is not a valid unified social credit code: check the 18 characters."),
-            "id_number",
-        )
-    return value
-
-
-def problems(lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The lines a notice must list: every missing or defective material."""
-    return [ln for ln in lines if ln["status"] in ("missing", "defective")]
-
-
-def complete(lines: list[dict[str, Any]]) -> bool:
-    return not problems(lines)
-
-
 async def _item(scope: TenantScope, tenant_id: int, code: str) -> dict[str, Any]:
     item = await items.adopted_item(scope, tenant_id, code)
     if item is None:
@@ -118,39 +63,6 @@ async def _item(scope: TenantScope, tenant_id: int, code: str) -> dict[str, Any]
             _("This item has been retired: it takes no new applications."), "item_code"
         )
     return item
-
-
-def _lines(
-    content: dict[str, Any], checks: dict[int, MaterialCheck], now: datetime
-) -> list[dict[str, Any]]:
-    lines = []
-    for position, material in enumerate(content.get("materials", [])):
-        chk = checks.get(position, MaterialCheck())
-        status = chk.status if chk.status in MATERIAL_STATUSES else "missing"
-        if status == "waived" and material.get("requirement") != "conditional":
-            raise workflow.WorkflowError(
-                _(
-                    "“%(name)s” is required: it cannot be marked not applicable.",
-                    name=material["name"],
-                ),
-                f"material_{position}",
-            )
-        if status == "defective" and not chk.problem.strip():
-            raise workflow.WorkflowError(
-                _("Say what is wrong with “%(name)s”.", name=material["name"]),
-                f"material_{position}",
-            )
-        lines.append(
-            {
-                "position": position,
-                "name": material["name"],
-                "requirement": material.get("requirement", "required"),
-                "status": status,
-                "problem": chk.problem.strip() if status == "defective" else "",
-                "received_at": now if status == "received" else None,
-            }
-        )
-    return lines
 
 
 async def register(
@@ -174,7 +86,7 @@ async def register(
             _("Enter a mobile number or a landline with its area code."), "phone"
         )
     content = item["content"]
-    lines = _lines(content, intake.materials, now)
+    lines = lines_of(content, intake.materials, now)
     cal, margin = await clock(scope, tenant_id)
     node = await tenancy.tenant(scope, tenant_id)
     if node is None:
@@ -241,7 +153,9 @@ async def register(
         if complete(lines):
             await _accept(scope, case, actor, now, cal, margin, note="")
         else:
-            await _notice(scope, case, actor, now, cal, margin, lines, intake.supplement_days, "")
+            await papers.notice(
+                scope, case, actor, now, cal, margin, lines, intake.supplement_days, ""
+            )
     return case_id
 
 
@@ -321,84 +235,6 @@ async def _accept(
     return case
 
 
-async def _notice(
-    scope: TenantScope,
-    case: dict[str, Any],
-    actor: Actor,
-    now: datetime,
-    cal: TenantCalendar,
-    margin: int,
-    lines: list[dict[str, Any]],
-    supplement_days: int,
-    reason: str,
-) -> int:
-    missing = problems(lines)
-    if not missing:
-        raise workflow.WorkflowError(_("Every material is in: accept the case instead."))
-    if case["notices"] >= 1 and not reason.strip():
-        raise workflow.WorkflowError(
-            _(
-                "A one-time notice has already listed everything missing. A second notice "
-                "needs the new fact that makes it necessary."
-            ),
-            "reason",
-        )
-    days = max(1, min(int(supplement_days or DEFAULT_SUPPLEMENT_DAYS), 60))
-    deadline = cal.due_at(now, days * 2).at.astimezone(SHANGHAI).date()
-    version_materials = {m["position"]: m for m in lines}
-    year = local_year(now)
-    seq = await queries.next_number(scope, case["tenant_id"], "notice", year)
-    number = document_number(case["tenant_slug"], "notice", year, seq)
-    body = {
-        "centre": case["tenant_name"],
-        "item": case["item_name"],
-        "item_code": case["item_code"],
-        "case_number": case["number"],
-        "applicant": case["applicant_name"],
-        "missing": [
-            {
-                "position": m["position"],
-                "name": m["name"],
-                "status": m["status"],
-                "problem": m["problem"],
-            }
-            for m in missing
-        ],
-        "legal_basis": NOTICE_BASIS,
-        "deadline": deadline.isoformat(),
-        "supplement_days": days,
-        "clerk": actor.name,
-        "window": case.get("window_name") or "",
-        "second": case["notices"] >= 1,
-    }
-    assert version_materials  # lines come from the snapshot
-    doc_id = await queries.insert_document(
-        scope,
-        tenant=case["tenant_id"],
-        case=case["id"],
-        kind="notice",
-        number=number,
-        body=body,
-        issued_by=actor.id,
-        issued_by_name=actor.name,
-        issued_at=now,
-        reason=reason.strip(),
-    )
-    await act(
-        scope,
-        case,
-        "notice",
-        actor,
-        now=now,
-        cal=cal,
-        margin=margin,
-        note=reason.strip(),
-        data={"document": doc_id, "number": number, "missing": len(missing)},
-        columns={"notices": case["notices"] + 1},
-    )
-    return doc_id
-
-
 async def _load(scope: TenantScope, case_id: int) -> dict[str, Any]:
     case = await queries.case(scope, case_id)
     if case is None:
@@ -430,7 +266,7 @@ async def update_materials(
             m["position"]: checks.get(m["position"], MaterialCheck(m["status"], m["problem"]))
             for m in current
         }
-        lines = _lines(content_like, merged, now)
+        lines = lines_of(content_like, merged, now)
         changed = []
         for old, new in zip(current, lines, strict=True):
             if (old["status"], old["problem"]) != (new["status"], new["problem"]):
@@ -474,7 +310,9 @@ async def issue_notice(
         case = await _load(scope, case_id)
         check(scope, case, "notice")
         lines = await queries.materials(scope, case_id)
-        return await _notice(scope, case, actor, now, cal, margin, lines, supplement_days, reason)
+        return await papers.notice(
+            scope, case, actor, now, cal, margin, lines, supplement_days, reason
+        )
 
 
 async def accept(

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from app.cases import actions, identity, intake, print_routes
+from app.cases import actions, identity, intake, papers, print_routes
 from app.cases.queries import core
 from app.settings import settings
 from app.web.i18n import gettext
@@ -139,7 +139,7 @@ def test_notice_lists_exactly_the_missing_materials(client, as_user) -> None:  #
     text = response.text
     assert _listed(text) == [html.escape(materials[1]), html.escape(materials[3])]
     assert notice["number"] in text and case["number"] in text
-    assert intake.NOTICE_BASIS in text
+    assert papers.NOTICE_BASIS in text
     assert notice["body"]["deadline"] in text
     assert run(actor_of(CLERK)).name in text
     assert gettext("Second notice") not in text
@@ -165,7 +165,7 @@ def test_refusal_states_the_rights(client, as_user) -> None:  # type: ignore[no-
     as_user(CLERK)
     response = client.get(f"/t/r63/cases/{case['id']}/documents/{doc_id}")
     assert response.status_code == 200
-    assert intake.RIGHTS in response.text
+    assert papers.RIGHTS in response.text
     assert "申请事项不属于本中心受理范围" in response.text
     assert gettext("Notice of non-acceptance") in response.text
     # a refused case was never accepted: no receipt
@@ -180,7 +180,7 @@ def test_approval_prints_with_its_seal(client, as_user) -> None:  # type: ignore
     text = response.text
     assert gettext("Decision to grant an administrative licence") in text
     assert doc["number"] in text and doc["body"]["seal"] in text
-    assert intake.RIGHTS not in text
+    assert papers.RIGHTS not in text
 
 
 def test_denial_prints_reason_and_rights(client, as_user) -> None:  # type: ignore[no-untyped-def]
@@ -190,7 +190,7 @@ def test_denial_prints_reason_and_rights(client, as_user) -> None:  # type: igno
     assert response.status_code == 200
     text = response.text
     assert gettext("Decision not to grant an administrative licence") in text
-    assert "家庭人均收入高于当地低保标准" in text and intake.RIGHTS in text
+    assert "家庭人均收入高于当地低保标准" in text and papers.RIGHTS in text
 
 
 def test_document_of_another_case_or_centre_is_not_found(client, as_user) -> None:  # type: ignore[no-untyped-def]
