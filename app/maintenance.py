@@ -15,7 +15,7 @@ from piccolo.apps.migrations.commands.forwards import run_forwards
 from piccolo.querystring import QueryString
 
 from app import db
-from app.schema import TENANT_TABLES, UNIQUE_KEYS
+from app.schema import INDEXES, TENANT_TABLES, UNIQUE_KEYS
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
 
@@ -105,6 +105,11 @@ async def apply_unique_keys() -> None:
             name = f"uq_{table}_{'_'.join(key)}"[:63]
             cols = ", ".join(key)
             await _run(f"CREATE UNIQUE INDEX IF NOT EXISTS {name} ON {table} ({cols})")
+    for table, keys in INDEXES.items():
+        for key in keys:
+            name = f"ix_{table}_{'_'.join(key)}"[:63]
+            cols = ", ".join(key)
+            await _run(f"CREATE INDEX IF NOT EXISTS {name} ON {table} ({cols})")
 
 
 def app_role_from_url(url: str) -> str | None:

@@ -25,6 +25,7 @@ class TenantTable:
 
 TENANT_TABLES: dict[str, TenantTable] = {}
 UNIQUE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {}
+INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {}
 
 T = TypeVar("T")
 
@@ -50,6 +51,16 @@ def unique_together(*keys: Sequence[str]) -> Callable[[T], T]:
 
     def register(cls: T) -> T:
         UNIQUE_KEYS[cls._meta.tablename] = tuple(tuple(k) for k in keys)  # type: ignore[attr-defined]
+        return cls
+
+    return register
+
+
+def indexed(*keys: Sequence[str]) -> Callable[[T], T]:
+    """Composite (non-unique) indexes, e.g. ``("tenant_id", "registered_at")``."""
+
+    def register(cls: T) -> T:
+        INDEXES[cls._meta.tablename] = tuple(tuple(k) for k in keys)  # type: ignore[attr-defined]
         return cls
 
     return register

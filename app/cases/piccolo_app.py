@@ -9,10 +9,12 @@ from app.cases.tables import (
     CaseEvent,
     CaseFile,
     CaseMaterial,
+    CaseMonthStat,
     Rating,
     Rectification,
     Seal,
     SealUsage,
+    StatDirty,
     TrackAttempt,
 )
 
@@ -31,6 +33,8 @@ APP_CONFIG = AppConfig(
         Rating,
         Rectification,
         TrackAttempt,
+        CaseMonthStat,
+        StatDirty,
     ],
     migration_dependencies=[
         "app.tenancy.piccolo_app",

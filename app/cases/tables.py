@@ -25,7 +25,7 @@ from piccolo.table import Table
 
 from app.accounts.tables import User
 from app.catalogue.tables import ItemTemplate, ItemVersion, TenantItem
-from app.schema import tenant_owned
+from app.schema import indexed, tenant_owned
 from app.storage.tables import StoredFile
 from app.tenancy.tables import Tenant, Window
 
@@ -43,6 +43,7 @@ class CaseCounter(Table):
 
 
 @tenant_owned("casework", unique=[("tenant_id", "number")])
+@indexed(("tenant_id", "registered_at"), ("tenant_id", "concluded_at"))
 class Case(Table, tablename="service_case"):
     """One application (办件) at one centre, from registration to delivery."""
 
@@ -120,6 +121,7 @@ class Case(Table, tablename="service_case"):
 
 
 @tenant_owned("casework")
+@indexed(("tenant_id", "at"))
 class CaseEvent(Table):
     """The case timeline: who did what, when, with a note (append-only by convention)."""
 
@@ -220,6 +222,7 @@ class SealUsage(Table):
 
 
 @tenant_owned("casework", unique=[("tenant_id", "case_id")])
+@indexed(("tenant_id", "rated_at"))
 class Rating(Table):
     """The applicant's one rating (好差评) of a concluded case."""
 
@@ -283,3 +286,47 @@ class TrackAttempt(Table):
     number = Varchar(length=40, index=True)
     ok = Boolean(default=False)
     at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+@tenant_owned("operational", unique=[("tenant_id", "month")])
+class CaseMonthStat(Table):
+    """One centre's case figures for one local month (``month`` = yyyymm), kept current by
+    the ``cases.stats`` sweep from the months marked in ``StatDirty`` (see app.metrics)."""
+
+    id: Serial  # the plain primary key Piccolo adds (declared for the type checker)
+
+    tenant = ForeignKey(Tenant, on_delete=OnDelete.restrict, index=True, db_column_name="tenant_id")
+    month = Integer()
+    registered = Integer(default=0)
+    immediate = Integer(default=0)
+    promised = Integer(default=0)
+    joint = Integer(default=0)
+    escalated = Integer(default=0)
+    urgent = Integer(default=0)
+    supplemented = Integer(default=0)  # registered this month and given a one-time notice
+    accepted = Integer(default=0)
+    notices = Integer(default=0)
+    refused = Integer(default=0)
+    returned = Integer(default=0)
+    concluded = Integer(default=0)
+    on_time = Integer(default=0)
+    late = Integer(default=0)
+    unrated = Integer(default=0)  # concluded this month and not (yet) rated
+    rated = Integer(default=0)
+    level_5 = Integer(default=0)
+    level_4 = Integer(default=0)
+    level_3 = Integer(default=0)
+    level_2 = Integer(default=0)
+    level_1 = Integer(default=0)
+    computed_at = Timestamptz(default=TimestamptzNow())
+
+
+@tenant_owned("casework", unique=[("tenant_id", "month")])
+class StatDirty(Table):
+    """A centre-month whose figures changed: the stats sweep recomputes and clears it."""
+
+    id: Serial  # the plain primary key Piccolo adds (declared for the type checker)
+
+    tenant = ForeignKey(Tenant, on_delete=OnDelete.restrict, index=True, db_column_name="tenant_id")
+    month = Integer()
+    marked_at = Timestamptz(default=TimestamptzNow())

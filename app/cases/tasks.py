@@ -10,7 +10,7 @@ from collections.abc import Iterable
 from datetime import date
 
 from app.calendar.services import on_calendar_change
-from app.cases import lights
+from app.cases import lights, stats
 from app.jobs import actor, send
 from app.jobs.sweeps import sweep
 
@@ -19,6 +19,12 @@ from app.jobs.sweeps import sweep
 async def move_lights(slot: str) -> None:
     """Move the lights whose moment has come (the slot only names the run)."""
     await lights.move_lights()
+
+
+@sweep("cases.stats", every="minute")
+async def refresh_stats(slot: str) -> None:
+    """Recompute the monthly figures of the centre-months marked since the last run."""
+    await stats.refresh()
 
 
 async def recompute_deadlines(tenant_ids: list[int], from_date: str) -> int:

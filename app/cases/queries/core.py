@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from app import db
+from app.cases.queries import stats
 from app.cases.tables import Case, CaseCounter, CaseDocument, CaseEvent, CaseMaterial
 from app.tenancy.scope import TenantScope
 
@@ -122,6 +123,8 @@ async def insert_event(
             data=data or {},
         )
     ).returning(CaseEvent.id)
+    # The monthly figures this event can change are recomputed by the stats sweep.
+    await stats.mark_case_months(scope, tenant_id, case_id, at)
     return int(rows[0]["id"])
 
 
