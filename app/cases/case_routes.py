@@ -150,13 +150,12 @@ async def run(name: str, scope: TenantScope, case_id: int, actor: Actor, form: A
     elif name == "submit":
         await actions.submit(scope, case_id, actor, form.note.data or "")
     elif name == "decide":
-        seal = form.seal.data or ""
         await actions.decide(
             scope,
             case_id,
             actor,
             form.decision.data or "",
-            int(seal) if seal.isdigit() else None,
+            forms.form_id(form.seal.data),
             form.reason.data or "",
         )
     elif name == "return":

@@ -74,6 +74,19 @@ class RegisterForm(Form):
         self.channel.choices = _choices(workflow.CHANNELS)
 
 
+def form_id(value: object) -> int | None:
+    """A record id chosen in a form (plain ASCII digits within the id range), else ``None``.
+
+    ``str.isdigit`` alone lets "²" (``int()`` refuses it) and 5 000-digit numbers through,
+    and PostgreSQL refuses ids past int32.
+    """
+    text = str(value or "").strip()
+    if not (text.isascii() and text.isdigit()) or len(text) > 10:
+        return None
+    number = int(text)
+    return number if 0 < number <= 2**31 - 1 else None
+
+
 # --- material lines -------------------------------------------------------------------------
 
 
@@ -99,7 +112,8 @@ def material_lines(
             problem = ""
         if formdata is not None:
             status = str(formdata.get(f"m{position}_status", status))
-            problem = str(formdata.get(f"m{position}_problem", problem)).strip()
+            problem = str(formdata.get(f"m{position}_problem", problem))
+            problem = problem.replace("\x00", "").strip()  # PostgreSQL stores no NUL
         statuses = [s for s in MATERIAL_STATUSES if s != "waived" or requirement == "conditional"]
         out.append(
             {

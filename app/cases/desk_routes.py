@@ -198,7 +198,7 @@ async def handover(request: Request) -> Response:
     if request.method == "GET":
         form.from_user.data = source
     ids = {m["user_id"] for m in members}
-    from_id = int(form.from_user.data) if str(form.from_user.data or "").isdigit() else None
+    from_id = forms.form_id(form.from_user.data)
     if from_id not in ids:
         from_id = None
     status, notice = 200, ""
@@ -211,9 +211,9 @@ async def handover(request: Request) -> Response:
         if posted.get("all"):
             chosen = sorted(owned)
         else:
-            values = [str(v) for v in posted.getlist("case")]
-            chosen = sorted(int(v) for v in values if v.isdigit() and int(v) in owned)
-        to_id = int(form.to_user.data) if str(form.to_user.data or "").isdigit() else 0
+            picked = (forms.form_id(v) for v in posted.getlist("case"))
+            chosen = sorted(i for i in picked if i is not None and i in owned)
+        to_id = forms.form_id(form.to_user.data) or 0
         if not chosen:
             form.add_error("from_user", _("Choose at least one case to hand over."))
             status = 422

@@ -158,7 +158,7 @@ def parse(
     tab = pick("tab", tabs) or default
     item = (params.get("item") or "").strip()
     centre = (params.get("centre") or "").strip()
-    q = " ".join((params.get("q") or "").split())[:60]
+    q = " ".join((params.get("q") or "").replace("\x00", " ").split())[:60]
     idh = (params.get("idh") or "").strip().lower()
     if not _HASH.match(idh) or (q and "*" not in q):
         idh = ""  # the search box was changed: search what it says now

@@ -113,6 +113,7 @@ async def receipt(request: Request) -> Response:
             "states": workflow.STATES,
             "printed_at": datetime.now(UTC),
         },
+        block=None,  # a paper is a whole page, also when htmx asks (it has no blocks)
     )
 
 
@@ -139,6 +140,7 @@ async def document(request: Request) -> Response:
             "papers": DOCUMENT_PAPERS,
             "centre": centre or {},
         },
+        block=None,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 from wtforms import StringField
-from wtforms.validators import InputRequired, Length
+from wtforms.validators import DataRequired, Length
 
 from app.web.forms import Form, strip
 from app.web.i18n import gettext as _
@@ -21,12 +21,14 @@ from app.web.templating import SHANGHAI
 
 PAGE_SIZE = 50
 MAX_PAGE = 10_000
+# A range starting earlier starts here (date.min's local midnight is before 1 AD in UTC).
+EARLIEST = date(1900, 1, 1)
 
 
 class SealForm(Form):
     name = StringField(
         _l("Seal name"),
-        [InputRequired(_l("Enter the seal's name as carved on it.")), Length(max=120)],
+        [DataRequired(_l("Enter the seal's name as carved on it.")), Length(max=120)],
         filters=[strip],
     )
     keeper = StringField(_l("Keeper"), [Length(max=64)], filters=[strip])
@@ -70,6 +72,12 @@ def local_start(day: date) -> datetime:
     return datetime.combine(day, time(0), tzinfo=SHANGHAI).astimezone(UTC)
 
 
+def _number(text: str) -> int | None:
+    """A plain (ASCII) whole number of at most 9 digits, else ``None`` (no ``int()`` of
+    5 000 digits or of a superscript "²", which ``isdigit`` lets through)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
 def _date(text: str) -> date | None:
     try:
         return date.fromisoformat(text)
@@ -85,11 +93,12 @@ def parse_filter(params: QueryParams, seal_ids: set[int]) -> LedgerFilter:
         end=params.get("to", "").strip()[:10],
         centre=params.get("centre", "").strip()[:63],
     )
-    page = params.get("page", "1")
-    f.page = min(int(page), MAX_PAGE) if page.isdigit() and int(page) > 0 else 1
+    page = _number(params.get("page", "1").strip())
+    f.page = min(page, MAX_PAGE) if page else 1
     if f.seal:
-        if f.seal.isdigit() and int(f.seal) in seal_ids:
-            f.seal_id = int(f.seal)
+        seal_id = _number(f.seal)
+        if seal_id is not None and seal_id in seal_ids:
+            f.seal_id = seal_id
         else:
             f.errors["seal"] = _("Choose one of the centre's seals.")
     first = last = None
@@ -98,13 +107,14 @@ def parse_filter(params: QueryParams, seal_ids: set[int]) -> LedgerFilter:
         if first is None:
             f.errors["from"] = _("Enter a date as YYYY-MM-DD.")
         else:
-            f.since = local_start(first)
+            f.since = local_start(max(first, EARLIEST))
     if f.end:
         last = _date(f.end)
         if last is None:
             f.errors["to"] = _("Enter a date as YYYY-MM-DD.")
         else:
-            f.until = local_start(last + timedelta(days=1))
+            # The last day of the calendar has no next midnight: no upper bound then.
+            f.until = local_start(last + timedelta(days=1)) if last < date.max else None
     if first and last and first > last:
         f.errors["to"] = _("The end date is before the start date.")
     return f

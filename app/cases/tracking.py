@@ -81,11 +81,12 @@ def not_found_message() -> str:
 
 
 def normalise_number(value: str) -> str:
-    return re.sub(r"\s+", "", value or "").upper()
+    """Without spaces (and NULs, which PostgreSQL cannot store in the attempt row)."""
+    return re.sub(r"[\s\x00]+", "", value or "").upper()
 
 
 def normalise_code(value: str) -> str:
-    return re.sub(r"\s+", "", value or "")
+    return re.sub(r"[\s\x00]+", "", value or "")
 
 
 async def verify(
