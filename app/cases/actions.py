@@ -13,6 +13,7 @@ from typing import Any
 from app import db
 from app.accounts import audit
 from app.accounts import queries as accounts
+from app.calendar.workdays import SHANGHAI
 from app.cases import deadlines, workflow
 from app.cases.decision import decide as decide  # re-exported: the decision step
 from app.cases.queries import core as queries
@@ -244,12 +245,9 @@ async def deliver(
     recipient = _required(recipient, _("Enter who received it."), "recipient")
 
     async def body(case: dict[str, Any], now: datetime, cal: Any, margin: int) -> Any:
-        if delivered_on > now.astimezone(deadlines_tz()).date():
+        if delivered_on > now.astimezone(SHANGHAI).date():
             raise WorkflowError(_("The delivery date cannot be in the future."), "delivered_on")
-        if (
-            case["concluded_at"]
-            and delivered_on < case["concluded_at"].astimezone(deadlines_tz()).date()
-        ):
+        if case["concluded_at"] and delivered_on < case["concluded_at"].astimezone(SHANGHAI).date():
             raise WorkflowError(
                 _("The delivery date cannot be before the conclusion."), "delivered_on"
             )
@@ -273,12 +271,6 @@ async def deliver(
         )
 
     return await _run(scope, case_id, "delivered", now, body)
-
-
-def deadlines_tz() -> Any:
-    from app.calendar.workdays import SHANGHAI
-
-    return SHANGHAI
 
 
 async def hand_over(

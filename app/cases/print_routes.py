@@ -13,7 +13,6 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-import segno
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import Response
@@ -25,6 +24,7 @@ from app.catalogue.queries import templates
 from app.settings import settings
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import TenantScope
+from app.web import qr
 from app.web.auth import int_param, tenant_scope
 from app.web.errors import NotFound
 from app.web.i18n import lazy_gettext as _l
@@ -55,11 +55,8 @@ def track_url(slug: str, number: str, code: str) -> str:
 
 
 def qr_svg(url: str) -> Markup:
-    """A QR code of ``url`` as inline SVG with a viewBox (sized by the print CSS)."""
-    svg = segno.make(url, error="m").svg_inline(
-        scale=1, dark="#000", light="#fff", omitsize=True, svgclass="qr-code"
-    )
-    return Markup(svg)  # noqa: S704 - segno's own SVG markup; the URL is our own
+    """A QR code of ``url`` with a viewBox only (sized by the print CSS)."""
+    return qr.qr_svg(url, scale=1, sized=False, svgclass="qr-code")
 
 
 def paper(request: Request, choices: tuple[str, ...]) -> str:

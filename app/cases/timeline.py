@@ -7,6 +7,9 @@ calendar-change job go through :func:`recompute`.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -134,6 +137,30 @@ async def act(
     return {**updated, **result.columns()}
 
 
+_clocks: contextvars.ContextVar[dict[int, tuple[TenantCalendar, int]] | None] = (
+    contextvars.ContextVar("case_clocks", default=None)
+)
+
+
 async def clock(scope: TenantScope, tenant_id: int) -> tuple[TenantCalendar, int]:
-    """The calendar and yellow margin of a centre (load before opening the write)."""
-    return await calendar.load(scope, tenant_id), await yellow_days(scope, tenant_id)
+    """The calendar and yellow margin of a centre (load before opening the write).
+
+    Inside :func:`clocks_cached` each centre's clock is read once (bulk loads)."""
+    cache = _clocks.get()
+    if cache is not None and tenant_id in cache:
+        return cache[tenant_id]
+    found = await calendar.load(scope, tenant_id), await yellow_days(scope, tenant_id)
+    if cache is not None:
+        cache[tenant_id] = found
+    return found
+
+
+@contextlib.contextmanager
+def clocks_cached() -> Iterator[None]:
+    """Reuse each centre's calendar while a bulk job runs (the calendar cannot change
+    meanwhile: the demo loader, which runs thousands of actions at once)."""
+    token = _clocks.set({})
+    try:
+        yield
+    finally:
+        _clocks.reset(token)

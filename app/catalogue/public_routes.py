@@ -11,7 +11,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import segno
 from markupsafe import Markup
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
@@ -30,6 +29,7 @@ from app.settings import settings
 from app.storage.routes import file_response
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import TenantNode, TenantScope, Tree, for_user, user_scope
+from app.web import qr
 from app.web.auth import int_param, tenant_node, tenant_scope, tenant_tree
 from app.web.errors import NotFound
 from app.web.i18n import lazy_gettext as _l
@@ -59,9 +59,7 @@ def _public_url(path: str) -> str:
 
 
 def _qr(url: str) -> Markup:
-    """A QR code of ``url`` as inline SVG (no styles: the CSP forbids inline ones)."""
-    svg = segno.make(url, error="m").svg_inline(scale=3, dark="#000", light="#fff")
-    return Markup(svg)  # noqa: S704 - segno's own SVG markup; the URL is our own
+    return qr.qr_svg(url)
 
 
 def _in_service(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
