@@ -17,5 +17,6 @@ APP_REGISTRY = AppRegistry(
         "app.notify.piccolo_app",
         "app.catalogue.piccolo_app",
         "app.cases.piccolo_app",
+        "app.reports.piccolo_app",
     ]
 )

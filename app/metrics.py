@@ -14,6 +14,9 @@ returned        returned (退回件) in the month
 concluded       concluded (办结) in the month; ``on_time`` by the promised due date,
                 ``late`` after it; ``unrated`` = concluded and not (yet) rated
 rated           ratings given in the month, by level 5 非常满意 … 1 非常不满意
+carried_over    cases open when the month began: registered before it, neither
+                concluded nor closed (not accepted, returned) before it — counted
+                on demand (``cases.queries.stats.carried_over``), not stored
 ==============  ==============================================================
 
 Rates derive from them and nowhere else:

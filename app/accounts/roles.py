@@ -36,6 +36,11 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "case.extend",
             "seal.view",
             "ledger.view",
+            # Monthly reports: define forms (at a division), review and approve, roll-up.
+            "report.view",
+            "report.define",
+            "report.review",
+            "report.export",
         }
     ),
     # Centre manager (中心负责人): runs the centre and its own staff.
@@ -67,6 +72,10 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "seal.manage",
             "ledger.view",
             "ledger.manage",
+            # Monthly reports: fill and submit the centre's own, export it.
+            "report.view",
+            "report.fill",
+            "report.export",
         }
     ),
     # Anyone, without logging in: the public pages of a centre (guide, power list, screen).

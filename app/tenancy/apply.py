@@ -100,6 +100,8 @@ async def apply_path(path: Path, actor: str = "manifest") -> Report:
                 await _regional_calendar(scope, item, report)
         for item in loaded:  # catalogue items, once every division and department exists
             await _items(scope, item, report)
+        for item in loaded:  # report forms of the divisions
+            await _report_forms(scope, item, report)
         if report.has_changes:
             await accounts.append_audit(
                 None,
@@ -125,6 +127,17 @@ async def _items(scope: TenantScope, item: Loaded, report: Report) -> None:
     report.revised_items += await seed.apply_items(
         scope, owner["id"], slug, item.manifest.items, report.note
     )
+
+
+async def _report_forms(scope: TenantScope, item: Loaded, report: Report) -> None:
+    if not item.manifest.report_forms:
+        return
+    from app.reports import seed as report_seed
+
+    slug = manifests.items_owner(item) or ""
+    owner = await queries.tenant_by_slug(slug)
+    assert owner is not None  # checked before
+    await report_seed.apply_forms(scope, owner["id"], item.manifest.report_forms, report.note)
 
 
 async def _calendar_changed(report: Report) -> None:

@@ -117,6 +117,9 @@ def check(
     from app.catalogue.seed import check_items  # the catalogue's rules (imports this module)
 
     check_items(loaded, problems, by_slug, known, departments)
+    from app.reports.seed import check_forms
+
+    check_forms(loaded, problems, by_slug, known)
 
 
 def items_owner(item: Loaded) -> str | None:

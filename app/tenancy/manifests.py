@@ -163,6 +163,21 @@ class ItemSpec(BaseModel):
         return dict(self.model_extra or {})
 
 
+class ReportFormSpec(BaseModel):
+    """A report form (月报) of a division: its code and title, an optional first effective
+    date and the definition (filers, due and lock days, sections, rules), checked by
+    ``app.reports.definition.validate`` in ``check``."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9-]{1,31}$")
+    title: str = Field(min_length=1, max_length=200)
+    effective_from: dt.date | None = None
+
+    def definition(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
 class Manifest(Strict):
     tenant: TenantSpec | None = None
     division: str | None = Field(default=None, pattern=SLUG)  # owner of ``items``
@@ -174,6 +189,7 @@ class Manifest(Strict):
     national_days: list[DaySpec] = []
     regional_days: list[RegionalDaySpec] = []
     items: list[ItemSpec] = []
+    report_forms: list[ReportFormSpec] = []
 
 
 @dataclass

@@ -153,3 +153,23 @@ async def months_with_cases(scope: TenantScope) -> list[tuple[int, int]]:
         if row["tenant_id"] in scope.write_ids:
             out.add((row["tenant_id"], month_key(value)))
     return sorted(out)
+
+
+async def carried_over(scope: TenantScope, tenant_id: int, month: int) -> int:
+    """Cases of a centre still open when the local month began: registered before it and
+    neither concluded nor closed (not accepted, returned) before it (app.metrics)."""
+    if tenant_id not in scope.read_ids:
+        return 0
+    start, _end = month_range(month)
+    async with db.read(scope):
+        rows = await _sql(
+            "SELECT COUNT(*) AS n FROM service_case c WHERE c.tenant_id = {}"
+            " AND c.registered_at < {} AND (c.concluded_at IS NULL OR c.concluded_at >= {})"
+            " AND NOT EXISTS (SELECT 1 FROM case_event e WHERE e.case_id = c.id"
+            " AND e.action IN ('refused', 'returned') AND e.at < {})",
+            tenant_id,
+            start,
+            start,
+            start,
+        )
+    return int(rows[0]["n"] or 0) if rows else 0
