@@ -229,7 +229,11 @@ class _Checker:
                 return self.problem(at, _("Text is not allowed in a rule"))
             if isinstance(value, bool) or not isinstance(value, int | float):
                 return self.problem(at, _("Only numbers and field names are allowed"))
-            return math.isfinite(value) or self.problem(at, _("This number is too large"))
+            if isinstance(value, int):  # math.isfinite overflows on ints beyond a float
+                finite = value.bit_length() <= 1000
+            else:
+                finite = math.isfinite(value)
+            return finite or self.problem(at, _("This number is too large"))
         if isinstance(node, ast.Name):
             if node.id not in self.allowed:
                 return self.problem(at, _("Unknown field %(name)s", name=node.id))

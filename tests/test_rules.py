@@ -322,3 +322,11 @@ def test_any_text_compiles_or_raises_rule_error(source: str) -> None:
         compile_rule(source, FIELDS)
     except RuleError as error:
         assert 1 <= error.position <= len(source) + 1
+
+
+def test_a_whole_number_too_large_for_a_float_is_refused_at_save() -> None:
+    """``math.isfinite`` overflows on such an int: the checker must refuse it, not raise."""
+    with pytest.raises(RuleError) as refused:
+        compile_rule("x + 1" + "0" * 400, ["x"])
+    assert refused.value.position == 5
+    assert compile_rule("x <= 1" + "0" * 200, ["x"]).evaluate({"x": 3}) is True
