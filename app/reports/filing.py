@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from app import db
+from app.accounts import audit
 from app.reports import definition as definitions
 from app.reports import periods, prefill
 from app.reports.definition import Definition
@@ -201,6 +202,7 @@ async def submit(
     comments: dict[str, Any],
     lock_version: int | None,
     actor_name: str = "",
+    request: Any = None,
     now: datetime | None = None,
 ) -> Check:
     """Save and submit; refused (FilingError with the check) unless every required field is
@@ -285,6 +287,16 @@ async def submit(
                 "on_time": values.get("on_time", (filing.submission or {}).get("on_time")),
             },
         )
+        if request is not None:
+            await audit.record(
+                request,
+                "report.submit",
+                tenant_id=filing.tenant_id,
+                object_type="report_period",
+                object_id=filing.period["id"],
+                month=filing.period["month"],
+                revision=revision,
+            )
     return result
 
 

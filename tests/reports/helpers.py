@@ -12,7 +12,7 @@ from app.tenancy import queries as tenancy
 from app.tenancy.scope import TenantScope, system_scope
 from tests.cases.helpers import actor_of, run, scope_of
 
-__all__ = ["FORM", "actor_of", "filled", "open_period", "run", "scope_of", "seed_form"]
+__all__ = ["FORM", "actor_of", "filled", "notes", "open_period", "run", "scope_of", "seed_form"]
 
 FORM = "monthly-centre"
 
@@ -58,6 +58,12 @@ def filled(report: filing.Filing, **overrides: str) -> dict[str, str]:
             values[f.key] = "0"
     values.update(overrides)
     return values
+
+
+def notes(report: filing.Filing, **extra: str) -> dict[str, str]:
+    """A correction note for every pre-filled field (what a test types may differ from the
+    case records other tests left behind, e.g. cases carried over), plus ``extra``."""
+    return {**{f.key: "按台账填报" for f in report.definition.fields() if f.source}, **extra}
 
 
 async def manager_scope(slug: str) -> TenantScope:

@@ -81,7 +81,7 @@ def test_draft_keeps_what_was_typed_and_submit_needs_the_rules() -> None:
                 scope,
                 report,
                 values,
-                corrections={"registered": "x"},
+                corrections={"registered": "x", "carried_over": "x"},
                 comments={},
                 lock_version=report.lock_version,
             )
@@ -89,7 +89,9 @@ def test_draft_keeps_what_was_typed_and_submit_needs_the_rules() -> None:
         assert check is not None
         assert [r.key for r in check.blocking] == ["concluded_within"]
         # Fixed: concluded within registered + carried over; the centre corrected sources.
-        notes = {k: "按实际台账更正" for k in ("registered", "concluded", "on_time")}
+        notes = {
+            k: "按实际台账更正" for k in ("registered", "concluded", "on_time", "carried_over")
+        }
         values.update(concluded="8", on_time="8", staff="3")
         await filing.submit(
             scope, report, values, corrections=notes, comments={}, lock_version=report.lock_version
@@ -112,7 +114,12 @@ def test_a_warning_needs_a_comment() -> None:
         report = await filing.load(scope, first["id"])
         values = filled(report, registered="100", carried_over="0", concluded="0")
         await filing.submit(
-            scope, report, values, corrections={"registered": "台账"}, comments={}, lock_version=0
+            scope,
+            report,
+            values,
+            corrections={"registered": "台账", "carried_over": "台账"},
+            comments={},
+            lock_version=0,
         )
         report = await filing.load(scope, second["id"])
         assert report.previous is not None and report.previous["registered"] == "100"
@@ -122,7 +129,7 @@ def test_a_warning_needs_a_comment() -> None:
                 scope,
                 report,
                 values,
-                corrections={"registered": "台账"},
+                corrections={"registered": "台账", "carried_over": "台账"},
                 comments={},
                 lock_version=0,
             )
@@ -133,7 +140,7 @@ def test_a_warning_needs_a_comment() -> None:
             scope,
             report,
             values,
-            corrections={"registered": "台账"},
+            corrections={"registered": "台账", "carried_over": "台账"},
             comments={"registered_change": "春节假期办件量下降"},
             lock_version=0,
         )
@@ -179,7 +186,7 @@ def test_locked_period_and_exception() -> None:
             scope,
             report,
             values,
-            corrections={"registered": "a", "concluded": "b", "on_time": "c"},
+            corrections={"registered": "a", "concluded": "b", "on_time": "c", "carried_over": "d"},
             comments={},
             lock_version=0,
         )
@@ -196,7 +203,12 @@ def test_return_resubmit_and_two_level_approval() -> None:
         centre = await manager_scope("zc")
         report = await filing.load(centre, period["id"])
         values = filled(report, registered="5", carried_over="0", concluded="5", on_time="5")
-        notes = {"registered": "台账", "concluded": "台账", "on_time": "台账"}
+        notes = {
+            "registered": "台账",
+            "concluded": "台账",
+            "on_time": "台账",
+            "carried_over": "台账",
+        }
         await filing.submit(centre, report, values, corrections=notes, comments={}, lock_version=0)
         report = await filing.load(centre, period["id"])
         sub_id = report.submission["id"]  # type: ignore[index]
