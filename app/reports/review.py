@@ -43,6 +43,8 @@ class Stage:
 
 
 def stage(tree: Tree, scope: TenantScope, submission: dict[str, Any], owner_id: int) -> Stage:
+    """The reviewer due to act; ``mine`` only for a member of that tenant (a division
+    supervisor looking at a regiment's pages does not approve in the regiment's place)."""
     chain = periods.reviewers(tree, submission["tenant_id"], owner_id)
     status = submission["status"]
     if status == "submitted":
@@ -54,6 +56,7 @@ def stage(tree: Tree, scope: TenantScope, submission: dict[str, Any], owner_id: 
     tenant_id = chain[level]
     mine = (
         scope.tenant_id == tenant_id
+        and scope.tenant_id in scope.write_ids  # a member there, not an ancestor's supervisor
         and scope.can("report.review")
         and submission["tenant_id"] in scope.supervise_ids
     )
@@ -67,6 +70,7 @@ def can_return(tree: Tree, scope: TenantScope, submission: dict[str, Any], owner
     chain = periods.reviewers(tree, submission["tenant_id"], owner_id)
     return (
         scope.tenant_id in chain
+        and scope.tenant_id in scope.write_ids
         and scope.can("report.review")
         and submission["tenant_id"] in scope.supervise_ids
     )
