@@ -67,6 +67,27 @@ def is_on_time(period: dict[str, Any], at: datetime) -> bool:
     return at < end_of(period["due_on"])
 
 
+def parse_month(text: str | None) -> int | None:
+    """``yyyymm`` or ``yyyy-mm`` (what ``<input type=month>`` sends) from 2000 to 2100;
+    None for anything else (ASCII digits only: "²" is a digit that int() does not read)."""
+    digits = (text or "").strip().replace("-", "", 1)
+    if len(digits) != 6 or not digits.isascii() or not digits.isdigit():
+        return None
+    year, month = divmod(int(digits), 100)
+    return year * 100 + month if 2000 <= year <= 2100 and 1 <= month <= 12 else None
+
+
+def month_input(month: int) -> str:
+    """The value of an ``<input type=month>``: ``yyyy-mm``."""
+    return f"{month // 100:04d}-{month % 100:02d}"
+
+
+def months_before(month: int, count: int) -> int:
+    for _i in range(count):
+        month = previous_month(month)
+    return month
+
+
 def month_label(month: int) -> str:
     year, mon = divmod(month, 100)
     return _("%(year)s-%(month)02d", year=year, month=mon)

@@ -1,6 +1,6 @@
 """The division's roll-up: the status grid (centres × months) and field values summed or
 averaged over a subtree and a range of months — plain aggregate SQL over indexed rows
-(``report_submission`` by form and month; ``report_value`` by form, field and month)."""
+(``submission`` by form and month; ``report_value`` by form, field and month)."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ async def grid(
     async with db.read(scope):
         return await _sql(
             "SELECT id, tenant_id, month, status, on_time, revision, first_submitted_at,"  # noqa: S608
-            " submitted_at FROM report_submission WHERE form_id = {} AND month >= {}"
+            " submitted_at FROM submission WHERE form_id = {} AND month >= {}"
             f" AND month <= {{}} AND tenant_id IN ({_in(ids)})",
             form_id,
             first,
