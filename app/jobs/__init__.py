@@ -34,6 +34,7 @@ TASK_MODULES = (
     "app.notify.tasks",
     "app.catalogue.tasks",
     "app.cases.tasks",
+    "app.reports.tasks",
 )
 
 _broker: dramatiq.Broker | None = None

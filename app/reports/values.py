@@ -142,7 +142,7 @@ def check(
         if problem:
             out.field_errors[f.key] = problem
         elif for_submit and f.required and not stored:
-            out.field_errors[f.key] = _("Required")
+            out.field_errors[f.key] = _("Please fill this in")
         elif for_submit and f.source and stored and f.key in sources:
             source = sources[f.key].get("value") if isinstance(sources[f.key], dict) else None
             if source is not None and Decimal(str(source)) != Decimal(stored):
