@@ -28,6 +28,7 @@ from app.catalogue import public_routes as catalogue_public
 from app.catalogue import xlsx_routes as catalogue_xlsx
 from app.jobs import runner
 from app.notify import routes as notify_routes
+from app.reports import routes as report_routes
 from app.settings import settings
 from app.storage import routes as storage_routes
 from app.tenancy import routes as tenancy_routes
@@ -63,6 +64,7 @@ def all_routes() -> list[BaseRoute]:
         *ledger_routes.routes,
         *case_print_routes.routes,  # receipt and documents of a case
         *seal_routes.routes,
+        *report_routes.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

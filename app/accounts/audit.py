@@ -56,6 +56,10 @@ OBJECT_LABELS = {
     "rectification": _l("Rectification item"),
     "seal": _l("Seal"),
     "case": _l("Case"),
+    "report_period": _l("Monthly report"),
+    "report_submission": _l("Monthly report"),
+    "report_form": _l("Report form"),
+    "export_job": _l("Export"),
 }
 
 ACTION_LABELS = {
@@ -102,4 +106,13 @@ ACTION_LABELS = {
     "case.handed_over": _l("Handed a clerk's cases over"),
     "seal.retired": _l("Retired a seal"),
     "seal.reactivated": _l("Put a retired seal in use again"),
+    "report.submit": _l("Submitted a monthly report"),
+    "report.export": _l("Requested a report export"),
+    "report_form.retitled": _l("Renamed a report form"),
+    "report.approved": _l("Approved a monthly report"),
+    "report.endorsed": _l("Approved a monthly report and passed it on to the division"),
+    "report.returned": _l("Returned a monthly report"),
+    "report.exception": _l("Granted a monthly report exception"),
+    "report_form.created": _l("Created a report form"),
+    "report_form.versioned": _l("Saved a new version of a report form"),
 }
