@@ -35,6 +35,12 @@ async def load_demo(path: Path) -> list[str]:
         from app.cases.demo import load_cases
 
         lines += await load_cases(path)
+    if (path / "reports.toml").exists():
+        from app.cases import stats
+        from app.reports.demo import load_reports
+
+        await stats.rebuild()  # the monthly case figures the reports are pre-filled from
+        lines += await load_reports(path)
     return lines
 
 
