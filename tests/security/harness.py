@@ -94,6 +94,12 @@ class World:
     rectification_ids: dict[str, int] = field(default_factory=dict)
     seal_ids: dict[str, int] = field(default_factory=dict)
     case_numbers: dict[str, str] = field(default_factory=dict)
+    # Monthly reports: "d4" → a period of d4's seed form in which only xb (not xa) has a
+    # submitted report (its texts carry the canary); "x2" → a form and a period of the second
+    # division (x2 files it itself).  Export jobs: slug → a finished job of its manager.
+    report_period_ids: dict[str, int] = field(default_factory=dict)
+    report_form_ids: dict[str, int] = field(default_factory=dict)
+    export_job_ids: dict[str, int] = field(default_factory=dict)
 
 
 async def _load_world() -> World:
@@ -125,6 +131,9 @@ async def _load_world() -> World:
     )
     for slug in ("xa", "xb"):
         await _cases_world(world, slug)
+    from tests.security.reports_world import reports_world
+
+    await reports_world(world)
     return world
 
 

@@ -52,6 +52,14 @@ REGISTRY: dict[str, Factory] = {
     "case_id": lambda w: str(w.case_ids[OTHER]),
     "document_id": lambda w: str(w.document_ids[OTHER]),
     "seal_id": lambda w: str(w.seal_ids[OTHER]),
+    # Monthly reports.  Periods and forms are shared definitions of a division (xa reads
+    # d4's): attack with ANOTHER division's (x2); xb's report itself is reached through the
+    # routes that name a centre (ROUTE_VALUES below).
+    "period_id": lambda w: str(w.report_period_ids["x2"]),
+    "form_id": lambda w: str(w.report_form_ids["x2"]),
+    "centre": lambda w: OTHER,
+    "field": lambda w: "registered",
+    "job_id": lambda w: str(w.export_job_ids[OTHER]),
 }
 # Positive controls for pages whose REGISTRY values are not xb's: (slug, user) entitled to them.
 POSITIVE = {
@@ -59,6 +67,16 @@ POSITIVE = {
     "/t/{slug}/catalogue": ("x2", "x2-supervisor"),
     "/t/{slug}/items": ("x2", "x2-supervisor"),  # a centre's view of its division's items
     "/t/{slug}/guide/{code}/sample": ("x2", "x2-supervisor"),  # x2's sample (canary bytes)
+    # Reports: x2 files its own form (its supervisor reads it); d4 reviews xb's report.
+    "/t/{slug}/report-forms": ("x2", "x2-supervisor"),
+    "/t/{slug}/reports/{period_id}/c/": ("d4", "d4-liuhong"),
+    "/t/{slug}/reports/{period_id:int}/c/": ("d4", "d4-liuhong"),
+    "/t/{slug}/reports/{period_id}/export": (OTHER, "xb-manager"),
+    "/t/{slug}/reports/{period_id:int}/export": (OTHER, "xb-manager"),
+    "/t/{slug}/reports/grid": ("d4", "d4-liuhong"),
+    "/t/{slug}/reports/rollup": ("d4", "d4-liuhong"),
+    "/t/{slug}/reports/{period_id}": ("x2", "x2-supervisor"),
+    "/t/{slug}/reports/{period_id:int}": ("x2", "x2-supervisor"),
 }
 
 # Values for routes that need their own (route → parameter → factory), before REGISTRY's.
@@ -69,6 +87,16 @@ ROUTE_VALUES: dict[str, dict[str, Factory]] = {
     # A centre's guide shows the items IT adopted: xb's is a d4 item only xb adopted.
     "/t/{slug}/guide/{code}": {"code": lambda w: w.guide_codes[OTHER]},
 }
+# xb's own report lives in a period of d4 (where xa has none): the routes naming a centre,
+# and the export of "my report" (404 for xa: it has no report in that period).
+for _path in (
+    "/t/{slug}/reports/{period_id}/c/{centre}",
+    "/t/{slug}/reports/{period_id}/c/{centre}/exception",
+    "/t/{slug}/reports/{period_id}/c/{centre}/export.xlsx",
+    "/t/{slug}/reports/{period_id}/export.xlsx",
+    "/t/{slug}/reports/{period_id:int}/export.xlsx",
+):
+    ROUTE_VALUES[_path] = {"period_id": lambda w: str(w.report_period_ids["d4"])}
 # Public pages (GET without login: guide, power list, hall screen, see the tenant middleware).
 # Anyone may read xb's, so there a signed-in xa user must get exactly what an anonymous
 # visitor gets; under any other slug xb's canary never shows, and a parameter naming one

@@ -44,6 +44,11 @@ REGISTRY: dict[str, Factory] = {
     "seal_id": lambda w: str(w.seal_ids[OWN]),
     "case_id": lambda w: str(w.case_ids[OWN]),
     "document_id": lambda w: str(w.document_ids[OWN]),
+    "period_id": lambda w: str(w.report_period_ids["d4"]),  # d4's periods are xa's to file
+    "form_id": lambda w: str(w.report_form_ids["d4"]),
+    "centre": lambda w: OWN,
+    "field": lambda w: "registered",
+    "job_id": lambda w: str(w.export_job_ids[OWN]),
 }
 
 ENDPOINTS = app_endpoints()
@@ -68,6 +73,9 @@ class OwnWorld:
         self.seal_ids = world.seal_ids
         self.case_ids = world.case_ids
         self.document_ids = world.document_ids
+        self.report_period_ids = world.report_period_ids
+        self.report_form_ids = world.report_form_ids
+        self.export_job_ids = world.export_job_ids
         self.link_token = link_token
 
 
