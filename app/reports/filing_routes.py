@@ -236,7 +236,13 @@ async def _autosave(
     request: Request, scope: TenantScope, report: filing.Filing, posted: Posted
 ) -> Response:
     """The htmx autosave: a status line, and the new lock version swapped in out of band."""
-    ctx: dict[str, Any] = {"error": "", "lock_version": None, "problems": []}
+    ctx: dict[str, Any] = {
+        "error": "",
+        "lock_version": None,
+        "problems": [],
+        "blocking": [],
+        "warnings": [],
+    }
     status_code = 200
     try:
         result = await filing.save(
@@ -261,6 +267,8 @@ async def _autosave(
         ctx["time"] = local_time(datetime.now(UTC), "%H:%M:%S")
         labels = {f.key: f.label for f in report.definition.fields()}
         ctx["problems"] = [labels[k] for k in result.field_errors if k in labels]
+        ctx["blocking"] = [r.message for r in result.blocking]
+        ctx["warnings"] = [r.message for r in result.warnings if not r.comment]
     return await render(
         request, "reports/_form_autosave.html", ctx, block=None, status_code=status_code
     )

@@ -307,9 +307,14 @@ def test_autosave_fragment_and_lock_version(client, as_user) -> None:  # type: i
     saved = report_of("r63", pid)
     assert saved.lock_version == 2 and saved.values["windows"] == "abc"
     assert saved.values["staff"] == "4"
+    data.update(lock_version="2", f_windows="3", f_ab_posts="5")  # more AB posts than windows
+    response = client.post(url("r63", pid), data=data, headers=hx)
+    assert response.status_code == 200 and 'value="3"' in response.text
+    assert "落实AB岗的窗口数不能超过开设窗口数" in response.text  # the blocking check, named
+    data.update(lock_version="1")
     stale = client.post(url("r63", pid), data=data, headers=hx)  # lock_version 1 again
     assert stale.status_code == 409 and "hx-swap-oob" not in stale.text
-    assert report_of("r63", pid).lock_version == 2
+    assert report_of("r63", pid).lock_version == 3
 
 
 def test_conflict_keeps_typed_values(client, as_user) -> None:  # type: ignore[no-untyped-def]
