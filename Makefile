@@ -5,8 +5,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Test modules spread over worker processes (each its own database); PYTEST_WORKERS=0 runs
+# everything in one process.
+PYTEST_WORKERS ?= 2
+XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
-.PHONY: run test test-pg test-brokers lint browser-deps clean
+.PHONY: run test test-pg test-brokers lint browser-deps clean bench-rollup
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,18 +34,26 @@ browser-deps:
 test: $(STAMP)
 	@bash tests/browser/ensure-chromium.sh || true
 	$(MAKE) --no-print-directory lint
-	$(PY) -m pytest -m "not brokers"
+	$(PY) -m pytest -m "not brokers" $(XDIST)
 
 # The suite against a real PostgreSQL: TEST_PG_ADMIN_URL is a superuser DSN; the tests
 # create their own database, maintenance role (BYPASSRLS) and app role.
 test-pg: $(STAMP)
 	@test -n "$$TEST_PG_ADMIN_URL" || { echo "TEST_PG_ADMIN_URL is not set"; exit 2; }
-	$(PY) -m pytest -m "not browser and not brokers"
+	$(PY) -m pytest -m "not browser and not brokers" $(XDIST)
 
 # Jobs through the real brokers: TEST_REDIS_URL, TEST_AMQP_URL and TEST_PG_ADMIN_URL must
 # all be set (.ci/run starts what is missing); a missing one fails, it does not skip.
 test-brokers: $(STAMP)
 	$(PY) -m pytest -m brokers tests/jobs/test_brokers.py
+
+# The roll-up benchmark (issue 6; not part of `make test`): a throwaway database, generated
+# data, timings.  PostgreSQL needs a superuser DSN in TEST_PG_ADMIN_URL (default
+# postgresql://postgres@127.0.0.1:5432/postgres).  Sizes and engine through BENCH_ARGS, e.g.
+#   make bench-rollup BENCH_ARGS="--tenants 200 --months 36 --cases 10000000"
+#   make bench-rollup BENCH_ARGS="--engine sqlite --tenants 20 --months 12 --cases 200000"
+bench-rollup: $(STAMP)
+	$(PY) -m tests.bench.rollup $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache

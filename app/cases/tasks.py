@@ -27,6 +27,12 @@ async def refresh_stats(slot: str) -> None:
     await stats.refresh()
 
 
+@actor(actor_name="cases.stats_now", queue_name="cases", max_retries=0)
+async def refresh_now() -> None:
+    """Recompute the centre-months a committed timeline event marked (the sweep is the net)."""
+    await stats.refresh()
+
+
 async def recompute_deadlines(tenant_ids: list[int], from_date: str) -> int:
     """The job's body: recompute the cases of ``tenant_ids`` from ``from_date`` (ISO)."""
     return await lights.recompute_tenants(

@@ -102,11 +102,13 @@ async def grid(
 ) -> Grid:
     """The grid of ``form`` for the centres under ``under_id`` (that file it) from month
     ``first`` to ``last``; only months in ``open_months`` (periods opened) are counted."""
-    months = [m for m in months_between(first, last) if m in set(open_months)]
+    opened, under = set(open_months), tree.subtree(under_id)  # once, not per centre
+    months = [m for m in months_between(first, last) if m in opened]
     centres = [
-        n for n in periods.filers(tree, form["tenant_id"], kinds) if n.id in tree.subtree(under_id)
+        n
+        for n in periods.filers(tree, form["tenant_id"], kinds)
+        if n.id in under and n.id in scope.read_ids
     ]
-    centres = [n for n in centres if n.id in scope.read_ids]
     rows = await queries.grid(scope, form["id"], [n.id for n in centres], first, last)
     cells: dict[tuple[int, int], Cell] = {}
     on_time: dict[tuple[int, int], bool] = {}

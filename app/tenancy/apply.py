@@ -109,8 +109,8 @@ async def apply_path(path: Path, actor: str = "manifest") -> Report:
                 actor,
                 "manifest.applied",
                 "manifest",
-                str(path),
-                {"changes": len(report.changed)},
+                str(path)[-64:],  # the column's width: the end of a long path names it
+                {"changes": len(report.changed), "path": str(path)},
                 "",
             )
     await _calendar_changed(report)

@@ -123,8 +123,11 @@ async def insert_event(
             data=data or {},
         )
     ).returning(CaseEvent.id)
-    # The monthly figures this event can change are recomputed by the stats sweep.
+    # The monthly figures this event can change: marked now, recomputed once it commits.
     await stats.mark_case_months(scope, tenant_id, case_id, at)
+    from app.cases.stats import refresh_soon  # the service module imports this one
+
+    refresh_soon()
     return int(rows[0]["id"])
 
 

@@ -40,6 +40,15 @@ async def mark_case_months(scope: TenantScope, tenant_id: int, case_id: int, at:
         )
 
 
+async def claim_refresh(scope: TenantScope) -> bool:
+    """One refresher at a time on PostgreSQL (a transaction-level advisory lock, inside the
+    caller's write); SQLite's write transactions already run one at a time."""
+    if not db.is_postgres():
+        return True
+    rows = await _sql("SELECT pg_try_advisory_xact_lock(731001) AS ok")
+    return bool(rows and rows[0]["ok"])
+
+
 async def take_dirty(scope: TenantScope, limit: int) -> list[tuple[int, int]]:
     """Up to ``limit`` marked (tenant, month) pairs, removed (inside the caller's write)."""
     rows = (

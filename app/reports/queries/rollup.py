@@ -34,8 +34,8 @@ async def grid(
         return []
     async with db.read(scope):
         return await _sql(
-            "SELECT id, tenant_id, month, status, on_time, revision, first_submitted_at,"  # noqa: S608
-            " submitted_at FROM submission WHERE form_id = {} AND month >= {}"
+            "SELECT id, tenant_id, month, status, on_time, revision"  # noqa: S608
+            " FROM submission WHERE form_id = {} AND month >= {}"
             f" AND month <= {{}} AND tenant_id IN ({_in(ids)})",
             form_id,
             first,
