@@ -1,6 +1,7 @@
-"""How far behind the figures can be: the stored case figures are recomputed by the
-minute sweep (``app.cases.stats.refresh``) from the centre-months a timeline event marked,
-so they are at most one sweep period plus one refresh behind a case change; report values
+"""How far behind the figures can be: the stored case figures are recomputed by
+``app.cases.stats.refresh`` from the centre-months a timeline event marked — sent right after
+each commit (``cases.stats_now``), with the minute sweep as the net, so they are one refresh
+behind a case change (one sweep period plus one refresh when the worker was busy); report values
 are written in the submission's own transaction, so totals show a submission as soon as
 it commits."""
 
