@@ -59,39 +59,41 @@ async def _groups(
 ) -> list[dict[str, Any]]:
     """Per form the centre files: its periods, newest first, with the centre's status."""
     groups: list[dict[str, Any]] = []
-    versions: dict[int, Definition | None] = {}
+    files: dict[int, bool] = {}  # version id → whether the centre files it
     for form in await form_queries.forms(scope):
         rows: list[dict[str, Any]] = []
         mine: dict[int, dict[str, Any]] | None = None
+        granted: dict[int, list[dict[str, Any]]] = {}
         for period in await period_queries.periods(scope, form["id"]):
             version_id = period["version_id"]
-            if version_id not in versions:
+            if version_id not in files:
                 version = await form_queries.version(scope, version_id)
-                versions[version_id] = definitions.load(version["definition"]) if version else None
-            definition = versions[version_id]
-            if definition is None or not _files(tree, node, form["tenant_id"], definition):
+                definition = definitions.load(version["definition"]) if version else None
+                files[version_id] = definition is not None and _files(
+                    tree, node, form["tenant_id"], definition
+                )
+            if not files[version_id]:
                 continue
-            if mine is None:
+            if mine is None:  # the centre's submissions and exceptions: one query each
                 found = await submission_queries.submissions_of(scope, node.id, form["id"])
                 mine = {s["period_id"]: s for s in found}
+                for e in await period_queries.exceptions_of(scope, node.id, form["id"]):
+                    granted.setdefault(e["period_id"], []).append(e)
             submission = mine.get(period["id"])
             status = status_key(submission)
-            exceptions: list[dict[str, Any]] = []
-            if status in ("none", "draft") and periods.local_today(now) > period["lock_on"]:
-                exceptions = await period_queries.exceptions(scope, period["id"], node.id)
-            reason = ""
-            if status == "returned":
-                full = await submission_queries.submission_for(scope, node.id, period["id"])
-                reason = (full or {}).get("return_reason", "")
             rows.append(
                 {
                     "period": period,
                     "label": periods.month_label(period["month"]),
                     "status": status,
                     "submission": submission,
-                    "access": periods.access(period, submission, exceptions, now),
+                    "access": periods.access(
+                        period, submission, granted.get(period["id"], []), now
+                    ),
                     "overdue": overdue(period, submission, now),
-                    "return_reason": reason,
+                    "return_reason": (submission or {}).get("return_reason", "")
+                    if status == "returned"
+                    else "",
                 }
             )
         if rows:

@@ -107,6 +107,18 @@ async def exceptions(
         return await query.order_by(ReportException.granted_at, ascending=False)
 
 
+async def exceptions_of(scope: TenantScope, tenant_id: int, form_id: int) -> list[dict[str, Any]]:
+    """Every exception granted to one centre for the periods of one form (its list page)."""
+    if tenant_id not in scope.read_ids:
+        return []
+    async with db.read(scope):
+        return (
+            await ReportException.select()
+            .where((ReportException.tenant == tenant_id) & (ReportException.period.form == form_id))
+            .order_by(ReportException.granted_at, ascending=False)
+        )
+
+
 async def insert_exception(scope: TenantScope, tenant_id: int, **values: Any) -> int:
     """Inside the caller's write transaction (a supervisor of the centre)."""
     if tenant_id not in scope.supervise_ids:

@@ -62,6 +62,7 @@ async def submissions_of(scope: TenantScope, tenant_id: int, form_id: int) -> li
                 Submission.first_submitted_at,
                 Submission.submitted_at,
                 Submission.saved_at,
+                Submission.return_reason,
             )
             .where((Submission.tenant == tenant_id) & (Submission.form == form_id))
             .order_by(Submission.month, ascending=False)
