@@ -9,11 +9,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.reports import definition as definitions
-from app.reports import review, rollup
+from app.reports import periods, review, rollup
 from app.reports.definition import Definition
 from app.reports.periods import parse_month
 from app.reports.queries import forms as form_queries
 from app.reports.queries import periods as period_queries
+from app.reports.queries import rollup as rollup_queries
 from app.tenancy.scope import TenantNode, TenantScope, Tree
 from app.web.i18n import lazy_gettext as _l
 
@@ -130,18 +131,19 @@ async def _waiting(
     """The reports of the whole subtree (any opened month) whose next review is this scope's."""
     if not scope.can("report.review") or not period_ids:
         return []
-    months = sorted(period_ids)
-    full = await rollup.grid(scope, tree, form, kinds, own.id, months, months[0], months[-1])
+    centres = [
+        n.id for n in periods.filers(tree, form["tenant_id"], kinds) if n.id in tree.subtree(own.id)
+    ]
     out = []
-    for (tenant_id, month), cell in full.cells.items():
-        if cell.state not in ("on_time", "late") or month not in period_ids:
+    for row in await rollup_queries.waiting(scope, form["id"], centres):
+        tenant_id, month = int(row["tenant_id"]), int(row["month"])
+        if month not in period_ids:
             continue
-        status = "endorsed" if cell.endorsed else "submitted"
         stage = review.stage(
-            tree, scope, {"tenant_id": tenant_id, "status": status}, form["tenant_id"]
+            tree, scope, {"tenant_id": tenant_id, "status": row["status"]}, form["tenant_id"]
         )
         if stage.mine:
-            out.append(
-                Waiting(tree.nodes[tenant_id], month, period_ids[month], cell.state, cell.endorsed)
-            )
+            state = "on_time" if row["on_time"] in (True, 1) else "late"
+            endorsed = row["status"] == "endorsed"
+            out.append(Waiting(tree.nodes[tenant_id], month, period_ids[month], state, endorsed))
     return sorted(out, key=lambda w: (w.month, w.centre.slug))

@@ -43,6 +43,20 @@ async def grid(
         )
 
 
+async def waiting(scope: TenantScope, form_id: int, tenant_ids: list[int]) -> list[dict[str, Any]]:
+    """Submissions of the centres waiting for a review (submitted, or endorsed by the regiment)."""
+    ids = _ids(scope, tenant_ids)
+    if not ids:
+        return []
+    async with db.read(scope):
+        return await _sql(
+            "SELECT tenant_id, month, status, on_time FROM submission"  # noqa: S608
+            " WHERE form_id = {} AND status IN ('submitted', 'endorsed')"
+            f" AND tenant_id IN ({_in(ids)})",
+            form_id,
+        )
+
+
 async def field_values(
     scope: TenantScope,
     form_id: int,
