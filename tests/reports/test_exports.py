@@ -51,13 +51,18 @@ def broker() -> Iterator[dramatiq.Broker]:
 
 @pytest.fixture
 def worker(broker: dramatiq.Broker) -> Iterator[dramatiq.Worker]:
+    """A worker started only by ``_run_jobs``: until then a job stays queued, so a test can
+    look at a job that has not run (no race with a worker already consuming)."""
     worker = dramatiq.Worker(broker, worker_timeout=50, worker_threads=2)
-    worker.start()
     yield worker
-    worker.stop()
+    if getattr(worker, "started_by_test", False):
+        worker.stop()
 
 
 def _run_jobs(broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    if not getattr(worker, "started_by_test", False):
+        worker.start()
+        worker.started_by_test = True  # type: ignore[attr-defined]
     broker.join("exports", fail_fast=True)
     worker.join()
 
