@@ -18,5 +18,10 @@ APP_REGISTRY = AppRegistry(
         "app.catalogue.piccolo_app",
         "app.cases.piccolo_app",
         "app.reports.piccolo_app",
+        "app.inspections.piccolo_app",
+        "app.circulars.piccolo_app",
+        "app.documents.piccolo_app",
+        "app.staff.piccolo_app",
+        "app.supervision.piccolo_app",
     ]
 )

@@ -5,6 +5,7 @@ Loaded by ``make run`` only: never by the release, never into PostgreSQL.
 
 from __future__ import annotations
 
+import importlib
 import tomllib
 from pathlib import Path
 
@@ -41,6 +42,13 @@ async def load_demo(path: Path) -> list[str]:
 
         await stats.rebuild()  # the monthly case figures the reports are pre-filled from
         lines += await load_reports(path)
+    # Issue 7's areas, each from its own file when present: inspections (and their
+    # rectifications), the centres' documents, circulars, work logs and assessment, the
+    # supervision settings.  Each module's ``load(path)`` goes through its real services.
+    for area in ("inspections", "documents", "circulars", "staff", "supervision"):
+        if (path / f"{area}.toml").exists():
+            module = importlib.import_module(f"app.{area}.demo")
+            lines += await module.load(path)
     return lines
 
 

@@ -26,11 +26,16 @@ from app.cases import public_routes as case_public
 from app.catalogue import adoption_routes, editor_routes, sample_routes
 from app.catalogue import public_routes as catalogue_public
 from app.catalogue import xlsx_routes as catalogue_xlsx
+from app.circulars import routes as circular_routes
+from app.documents import routes as document_routes
+from app.inspections import routes as inspection_routes
 from app.jobs import runner
 from app.notify import routes as notify_routes
 from app.reports import routes as report_routes
 from app.settings import settings
+from app.staff import routes as staff_area_routes
 from app.storage import routes as storage_routes
+from app.supervision import routes as supervision_routes
 from app.tenancy import routes as tenancy_routes
 from app.tenancy.middleware import TenantScopeMiddleware
 from app.web import pages
@@ -65,6 +70,11 @@ def all_routes() -> list[BaseRoute]:
         *case_print_routes.routes,  # receipt and documents of a case
         *seal_routes.routes,
         *report_routes.routes,
+        *inspection_routes.routes,
+        *circular_routes.routes,
+        *document_routes.routes,
+        *staff_area_routes.routes,
+        *supervision_routes.routes,
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
 

@@ -41,6 +41,22 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "report.define",
             "report.review",
             "report.export",
+            # Inspections (督促检查): checklists, spot checks and 双随机 draws, verifying
+            # rectifications, 督办 of red-light cases; circulars; documents; work logs and
+            # assessment of the subtree; the supervision view (电子监察) and its settings.
+            "inspection.view",
+            "inspection.define",
+            "inspection.conduct",
+            "inspection.verify",
+            "case.supervise",
+            "circular.view",
+            "circular.issue",
+            "document.view",
+            "worklog.view",
+            "assessment.view",
+            "assessment.define",
+            "supervision.view",
+            "supervision.configure",
         }
     ),
     # Centre manager (中心负责人): runs the centre and its own staff.
@@ -76,6 +92,19 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "report.view",
             "report.fill",
             "report.export",
+            # Inspections of the centre: read the results, acknowledge them; circulars
+            # (read and acknowledge); the centre's documents; work logs (write, review) and
+            # the centre's assessment.
+            "inspection.view",
+            "inspection.acknowledge",
+            "circular.view",
+            "circular.acknowledge",
+            "document.view",
+            "document.manage",
+            "worklog.view",
+            "worklog.write",
+            "worklog.review",
+            "assessment.view",
         }
     ),
     # Anyone, without logging in: the public pages of a centre (guide, power list, screen).
@@ -94,6 +123,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
             "case.return",
             "case.pause",
             "case.deliver",
+            "circular.view",
+            "worklog.view",
+            "worklog.write",
         }
     ),
     # Platform admin: onboards tenants and their managers; links an existing account to a

@@ -35,6 +35,7 @@ TASK_MODULES = (
     "app.catalogue.tasks",
     "app.cases.tasks",
     "app.reports.tasks",
+    "app.supervision.tasks",
 )
 
 _broker: dramatiq.Broker | None = None

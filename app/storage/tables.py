@@ -11,9 +11,12 @@ from app.schema import tenant_owned
 from app.tenancy.tables import Tenant
 
 
-@tenant_owned("operational", unique=[("tenant_id", "storage_key")])
+@tenant_owned("casework", unique=[("tenant_id", "storage_key")])
 class StoredFile(Table):
-    """A file of one centre.  ``filename`` is for display only, never a path."""
+    """A file of one centre.  ``filename`` is for display only, never a path.
+
+    Class ``casework``: the division's inspectors store inspection photos and verification
+    evidence on the centre they inspect (under their supervise ids)."""
 
     id: Serial  # the plain primary key Piccolo adds (declared for the type checker)
 

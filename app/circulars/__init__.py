@@ -1,0 +1,1 @@
+"""circulars (issue 7)."""

@@ -1,0 +1,17 @@
+from pathlib import Path
+
+from piccolo.conf.apps import AppConfig
+
+APP_CONFIG = AppConfig(
+    app_name="supervision",
+    migrations_folder_path=str(Path(__file__).resolve().parents[2] / "migrations" / "supervision"),
+    table_classes=[],
+    migration_dependencies=[
+        "app.tenancy.piccolo_app",
+        "app.accounts.piccolo_app",
+        "app.storage.piccolo_app",
+        "app.cases.piccolo_app",
+        "app.inspections.piccolo_app",
+    ],
+    commands=[],
+)

@@ -1,0 +1,1 @@
+"""Supervision jobs (filled in by issue 7's supervision work)."""
