@@ -102,6 +102,8 @@ async def apply_path(path: Path, actor: str = "manifest") -> Report:
             await _items(scope, item, report)
         for item in loaded:  # report forms of the divisions
             await _report_forms(scope, item, report)
+        for item in loaded:  # checklists of the divisions
+            await _checklists(scope, item, report)
         if report.has_changes:
             await accounts.append_audit(
                 None,
@@ -138,6 +140,17 @@ async def _report_forms(scope: TenantScope, item: Loaded, report: Report) -> Non
     owner = await queries.tenant_by_slug(slug)
     assert owner is not None  # checked before
     await report_seed.apply_forms(scope, owner["id"], item.manifest.report_forms, report.note)
+
+
+async def _checklists(scope: TenantScope, item: Loaded, report: Report) -> None:
+    if not item.manifest.checklists:
+        return
+    from app.inspections import seed as checklist_seed
+
+    slug = manifests.items_owner(item) or ""
+    owner = await queries.tenant_by_slug(slug)
+    assert owner is not None  # checked before
+    await checklist_seed.apply_checklists(scope, owner["id"], item.manifest.checklists, report.note)
 
 
 async def _calendar_changed(report: Report) -> None:

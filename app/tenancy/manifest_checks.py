@@ -121,6 +121,10 @@ def check(
 
     check_forms(loaded, problems, by_slug, known)
 
+    from app.inspections.seed import check_checklists
+
+    check_checklists(loaded, problems, by_slug, known)
+
 
 def items_owner(item: Loaded) -> str | None:
     """The slug of the division owning a file's ``items``: ``division``, else its [tenant]."""

@@ -178,6 +178,22 @@ class ReportFormSpec(BaseModel):
         return dict(self.model_extra or {})
 
 
+class ChecklistSpec(BaseModel):
+    """A checklist (督促检查表) of a division: its code, title, kind, an optional first
+    effective date and the definition (sections of scored items), checked by
+    ``app.inspections.definition.validate`` in ``check``."""
+
+    model_config = ConfigDict(extra="allow", str_strip_whitespace=True)
+
+    code: str = Field(pattern=r"^[a-z][a-z0-9-]{1,31}$")
+    title: str = Field(min_length=1, max_length=200)
+    kind: Literal["centre", "discipline"] = "centre"
+    effective_from: dt.date | None = None
+
+    def definition(self) -> dict[str, Any]:
+        return dict(self.model_extra or {})
+
+
 class Manifest(Strict):
     tenant: TenantSpec | None = None
     division: str | None = Field(default=None, pattern=SLUG)  # owner of ``items``
@@ -190,6 +206,7 @@ class Manifest(Strict):
     regional_days: list[RegionalDaySpec] = []
     items: list[ItemSpec] = []
     report_forms: list[ReportFormSpec] = []
+    checklists: list[ChecklistSpec] = []
 
 
 @dataclass
