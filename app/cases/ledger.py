@@ -11,6 +11,12 @@ A ledger item is opened by its source — this issue: a rating of 不满意 or w
 At most one extension, with a reason, moves the due date later by whole working days on
 the centre's calendar.  Every step is stored on the row and written to the audit log.
 Supervisors (``ledger.view``) read their subtree's ledgers; only the centre itself acts.
+
+Items from an inspection finding or from supervision (督办) follow the inspection flow of
+:mod:`app.cases.ledger_evidence` instead of the four steps: the centre answers with what was
+done and evidence files (``open`` → ``fixed``), the inspector verifies (accept → ``closed``
+/ resolved; reject with a reason → ``open`` again).  Their history is kept one row per event
+in ``RectificationStep`` (opened, answer, accept, reject, extend).
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from app.accounts import audit
 from app.accounts import queries as accounts
 from app.calendar import services as calendar
 from app.cases.queries import ledger as queries
+from app.cases.queries import ledger_flow
 from app.tenancy.scope import TenantScope
 from app.web.errors import Forbidden, NotFound
 from app.web.i18n import gettext as _
@@ -71,6 +78,12 @@ STEPS: dict[str, Step] = {
     )
 }
 ORDER = ("verify", "fix", "callback", "outcome")
+FLOW_SOURCES = ledger_flow.FLOW_SOURCES  # worked by answer + inspector's verification
+
+
+def inspection_flow(item: dict[str, Any]) -> bool:
+    """Finding and 督办 items: answered with evidence, verified by the inspector."""
+    return item["source"] in FLOW_SOURCES
 
 
 class LedgerError(Exception):
@@ -87,7 +100,9 @@ def utcnow() -> datetime:
 
 
 def next_step(item: dict[str, Any]) -> Step | None:
-    """The one step that may be taken now (None once closed)."""
+    """The one step that may be taken now (None once closed, or for the inspection flow)."""
+    if inspection_flow(item):
+        return None
     return next((s for s in STEPS.values() if s.source == item["state"]), None)
 
 
@@ -155,6 +170,7 @@ async def open_item(
         source=source,
         source_id=source_id,
     )
+    await ledger_flow.insert_step(scope, tenant_id, item_id, "opened", "", scope.user_id, now)
     return item_id
 
 
@@ -177,6 +193,11 @@ def _may_act(scope: TenantScope, item: dict[str, Any]) -> None:
     scope.require("ledger.manage")
 
 
+def require_act(scope: TenantScope, item: dict[str, Any]) -> None:
+    """Raise 403 (a reader) or 404 (another centre) unless the scope works this item."""
+    _may_act(scope, item)
+
+
 def may_act(scope: TenantScope, item: dict[str, Any]) -> bool:
     try:
         _may_act(scope, item)
@@ -194,6 +215,11 @@ def _note(text: str, message: str, field: str = "note") -> str:
     return text
 
 
+def note_text(text: str, message: str, field: str = "note") -> str:
+    """A required note, stripped and at most ``NOTE_MAX`` characters (``LedgerError``)."""
+    return _note(text, message, field)
+
+
 async def take_step(
     request: Request | None,
     scope: TenantScope,
@@ -209,6 +235,10 @@ async def take_step(
     spec = STEPS[step]
     item = await load(scope, item_id)
     _may_act(scope, item)
+    if inspection_flow(item):
+        raise LedgerError(
+            _("This item is answered with evidence and verified by the inspector."), ""
+        )
     note = _note(note, _("Write what was done in this step."))
     if step == "outcome" and outcome not in OUTCOMES:
         raise LedgerError(_("Choose resolved or unresolved."), "outcome")
@@ -284,6 +314,9 @@ async def extend(
             raise LedgerError(_("This item is closed."), "")
         await queries.update_rectification(
             scope, item_id, now, due_at=new_due, extended=True, extension_reason=reason
+        )
+        await ledger_flow.insert_step(
+            scope, item["tenant_id"], item_id, "extend", reason, scope.user_id, now
         )
         await audit.record(
             request,

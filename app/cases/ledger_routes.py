@@ -5,7 +5,10 @@ a supervisor its whole subtree (filter ``centre``), filtered by ``state`` (open 
 all), ``source`` and ``overdue``; an htmx request gets the ``rows`` block.
 ``GET /t/{slug}/rectifications/{rectification_id}`` shows one item; ``POST`` to the same
 address takes the next step (``step`` = verify / fix / callback / outcome) or the one
-extension (``step`` = extend) — ``ledger.manage`` at the item's own centre.  Success answers
+extension (``step`` = extend) — ``ledger.manage`` at the item's own centre.  Finding and 督办
+items are answered with evidence and verified by the inspector instead
+(:mod:`app.cases.ledger_flow_routes`); the division's overview is
+:mod:`app.cases.ledger_overview`.  Success answers
 303 back to the item; a refused step re-renders it with 422 and the message in its form.
 """
 
@@ -17,37 +20,24 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
-from wtforms import IntegerField, RadioField, TextAreaField
-from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Optional
 
-from app.cases import ledger, ratings
+from app.cases import ledger, ledger_evidence, ledger_flow_routes, ledger_overview
+from app.cases.ledger_item import ExtendForm, StepForm, item_page
 from app.cases.queries import ledger as queries
-from app.cases.queries import public as public_queries
 from app.tenancy.scope import TenantScope
 from app.web.auth import int_param, tenant_node, tenant_scope, tenant_tree
 from app.web.errors import Forbidden, NotFound
-from app.web.forms import Form, strip
 from app.web.i18n import gettext as _
 from app.web.i18n import lazy_gettext as _l
 from app.web.templating import render
 
 PAGE_SIZE = 50
-FILTER_STATES = {"open": _l("Not closed"), "closed": _l("Closed"), "all": _l("All")}
-
-
-class StepForm(Form):
-    note = TextAreaField(_l("Note"), filters=[strip])
-    outcome = RadioField(
-        _l("Outcome"),
-        choices=[SelectChoice(k, v) for k, v in ledger.OUTCOMES.items()],
-        validate_choice=False,
-    )
-
-
-class ExtendForm(Form):
-    days = IntegerField(_l("Extend by (working days)"), [Optional()])
-    reason = TextAreaField(_l("Reason for the extension"), filters=[strip])
+FILTER_STATES = {
+    "open": _l("Not closed"),
+    "answered": _l("Awaiting verification"),
+    "closed": _l("Closed"),
+    "all": _l("All"),
+}
 
 
 def _now() -> datetime:
@@ -106,6 +96,7 @@ async def rectification_list(request: Request) -> Response:
     }
     for row in rows:
         row["overdue"] = ledger.is_overdue(row, now)
+        row["state_label"] = ledger_evidence.state_label(row)
     query = {"state": state, "source": source, "overdue": "1" if overdue else "", "centre": centre}
     base = "&".join(f"{k}={v}" for k, v in query.items() if v)
     return await render(
@@ -142,45 +133,13 @@ async def _item_page(
     error: str = "",
     status_code: int = 200,
 ) -> Response:
-    rating = None
-    if item["source"] == "rating" and item["source_id"]:
-        rating = await public_queries.rating(scope, item["source_id"])
-    steps = [
-        {
-            "name": name,
-            "label": spec.label,
-            "note": item[spec.note_column],
-            "at": item[spec.at_column],
-        }
-        for name, spec in ledger.STEPS.items()
-        if item[spec.at_column] is not None
-    ]
-    done = request.query_params.get("done", "")
-    notice = ""
-    if done in ledger.STEPS or done == "extend":
-        notice = _("Saved.")
-    return await render(
+    return await item_page(
         request,
-        "cases/ledger_item.html",
-        {
-            "item": item,
-            "rating": rating,
-            "steps": steps,
-            "next_step": ledger.next_step(item),
-            "may_act": ledger.may_act(scope, item),
-            "overdue": ledger.is_overdue(item),
-            "step_form": step_form or StepForm(),
-            "extend_form": extend_form or ExtendForm(),
-            "error": error,
-            "notice": notice,
-            "states": ledger.STATES,
-            "sources": ledger.SOURCES,
-            "outcomes": ledger.OUTCOMES,
-            "levels": ratings.LEVELS,
-            "reasons": ratings.REASONS,
-            "channels": ratings.CHANNELS,
-            "max_days": ledger.MAX_EXTENSION_DAYS,
-        },
+        scope,
+        item,
+        step_form=step_form or StepForm(),
+        extend_form=extend_form or ExtendForm(),
+        error=error,
         status_code=status_code,
     )
 
@@ -243,9 +202,11 @@ async def rectification(request: Request) -> Response:
 
 routes = [
     Route("/t/{slug}/rectifications", rectification_list, methods=["GET"]),
+    *ledger_overview.routes,
     Route(
         "/t/{slug}/rectifications/{rectification_id:int}",
         rectification,
         methods=["GET", "POST"],
     ),
+    *ledger_flow_routes.routes,
 ]

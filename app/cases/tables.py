@@ -275,6 +275,50 @@ class Rectification(Table):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+@tenant_owned("casework")
+@indexed(("tenant_id", "rectification_id"))
+class RectificationStep(Table):
+    """The history of a ledger item worked the inspection way (finding / 督办): every
+    opening, answer by the centre, verification by the inspector (accepted / rejected with a
+    reason) and extension, in order.  The item row keeps only the latest state; this keeps
+    every round, so a rejected answer and the reason stay visible after the centre answers
+    again.  Written by the centre (answers) or its supervisors (verifications)."""
+
+    id: Serial  # the plain primary key Piccolo adds (declared for the type checker)
+
+    tenant = ForeignKey(Tenant, on_delete=OnDelete.restrict, index=True, db_column_name="tenant_id")
+    rectification = ForeignKey(
+        Rectification, on_delete=OnDelete.restrict, db_column_name="rectification_id"
+    )
+    kind = Varchar(length=16)  # opened | answer | accept | reject | extend
+    note = Text(default="")
+    actor = ForeignKey(User, on_delete=OnDelete.restrict, null=True, db_column_name="actor_id")
+    at = Timestamptz(default=TimestamptzNow())
+
+
+@tenant_owned("casework")
+@indexed(("tenant_id", "rectification_id"))
+class RectificationEvidence(Table):
+    """A file the centre uploaded as evidence of a rectification (photo, PDF), with the
+    answer (``step``) it came with.  Served only after the ledger's scope check."""
+
+    id: Serial  # the plain primary key Piccolo adds (declared for the type checker)
+
+    tenant = ForeignKey(Tenant, on_delete=OnDelete.restrict, index=True, db_column_name="tenant_id")
+    rectification = ForeignKey(
+        Rectification, on_delete=OnDelete.restrict, db_column_name="rectification_id"
+    )
+    step = ForeignKey(
+        RectificationStep, on_delete=OnDelete.restrict, null=True, db_column_name="step_id"
+    )
+    file = ForeignKey(StoredFile, on_delete=OnDelete.restrict, db_column_name="file_id")
+    note = Text(default="")
+    uploaded_by = ForeignKey(
+        User, on_delete=OnDelete.restrict, null=True, db_column_name="uploaded_by_id"
+    )
+    at = Timestamptz(default=TimestamptzNow())
+
+
 @tenant_owned("operational")
 class TrackAttempt(Table):
     """A public lookup attempt: limits guessing per address and per case number."""

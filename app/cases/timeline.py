@@ -43,8 +43,12 @@ def utcnow() -> datetime:
 
 
 async def yellow_days(scope: TenantScope, tenant_id: int) -> int:
-    """N, the yellow margin in working days (the division's setting arrives with issue 7)."""
-    return deadlines.DEFAULT_YELLOW_DAYS
+    """N, the yellow margin in working days: the nearest setting of the centre or one of its
+    ancestors (app.supervision, 黄灯提前量), else the default."""
+    from app.supervision.queries import settings as supervision
+
+    found = await supervision.nearest(scope, tenant_id)
+    return int(found["yellow_days"]) if found else deadlines.DEFAULT_YELLOW_DAYS
 
 
 def in_parent_queue(case: dict[str, Any]) -> bool:

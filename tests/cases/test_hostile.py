@@ -93,6 +93,8 @@ GET_PARAMS: dict[str, tuple[str, ...]] = {
     "/t/{slug}/track/rate": (),
     "/t/{slug}/rectifications": ("state", "source", "overdue", "centre", "page"),
     "/t/{slug}/rectifications/{rectification_id:int}": ("done",),
+    "/t/{slug}/rectifications/overview": (),
+    "/t/{slug}/rectifications/{rectification_id:int}/evidence/{evidence_id:int}": (),
     "/t/{slug}/seals": ("seal", "from", "to", "centre", "page", "done"),
     "/t/{slug}/seals/export.xlsx": ("seal", "from", "to", "centre", "page"),
 }
@@ -306,7 +308,7 @@ async def _world() -> World:
         rectification_id = await ledger.open_item(
             boss,
             tenant_id,
-            "finding",
+            "rating",  # the four-step flow (finding items are answered with evidence)
             None,
             None,
             "窗口整改 hostile",
@@ -369,6 +371,7 @@ def _path_values(path: str, w: World) -> dict[str, str]:
         "file_id": str(w.file_id),
         "document_id": str(w.document_id),
         "rectification_id": str(w.rectification_id),
+        "evidence_id": "1",
     }
 
 

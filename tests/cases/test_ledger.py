@@ -22,7 +22,7 @@ from tests.conftest import login
 MANAGERS = {"r63": "r63-zhoujianguo", "xa": "xa-manager", "xb": "xb-manager"}
 
 
-async def _open(slug: str, *, due_at: datetime | None = None, source: str = "finding") -> int:
+async def _open(slug: str, *, due_at: datetime | None = None, source: str = "rating") -> int:
     """A ledger item of ``slug`` opened the way any source opens one (generic ``open_item``)."""
     scope = await scope_of(MANAGERS[slug], slug)
     tenant_id = scope.own()

@@ -8,6 +8,7 @@ from typing import Any
 from app import db
 from app.cases.tables import Rectification
 from app.tenancy.scope import TenantScope
+from app.web.errors import NotFound
 
 COLUMNS = (
     *Rectification.all_columns(),
@@ -19,9 +20,15 @@ COLUMNS = (
 CLOSED = "closed"
 
 
+def check_casework(scope: TenantScope, tenant_id: int) -> None:
+    """Ledger rows are casework: written by the centre or a supervisor of its subtree."""
+    if tenant_id not in scope.write_ids and tenant_id not in scope.supervise_ids:
+        raise NotFound()
+
+
 async def insert_rectification(scope: TenantScope, **values: Any) -> int:
-    """Inside the caller's write transaction."""
-    scope.check_write(values["tenant"])
+    """Inside the caller's write transaction (the centre, or a supervisor opening 督办)."""
+    check_casework(scope, values["tenant"])
     rows = await Rectification.insert(Rectification(**values)).returning(Rectification.id)
     return int(rows[0]["id"])
 
@@ -53,6 +60,10 @@ def _where(
         where &= Rectification.state != CLOSED
     elif state == "closed":
         where &= Rectification.state == CLOSED
+    elif state == "answered":  # finding / 督办 answers waiting for the inspector
+        where &= (Rectification.state == "fixed") & Rectification.source.is_in(
+            ["finding", "supervision"]
+        )
     if source:
         where &= Rectification.source == source
     if overdue:
@@ -107,4 +118,29 @@ async def update_rectification(
     values["updated_at"] = now
     await Rectification.update({getattr(Rectification, k): v for k, v in values.items()}).where(
         (Rectification.id == rectification_id) & Rectification.tenant.is_in(list(scope.write_ids))
+    )
+
+
+async def supervise_rectification(
+    scope: TenantScope, rectification_id: int, now: datetime, **values: Any
+) -> None:
+    """A supervisor's change (verification) of an item of its subtree, inside its write."""
+    values["updated_at"] = now
+    await Rectification.update({getattr(Rectification, k): v for k, v in values.items()}).where(
+        (Rectification.id == rectification_id)
+        & Rectification.tenant.is_in(list(scope.supervise_ids) or [0])
+    )
+
+
+async def open_supervision(scope: TenantScope, case_id: int) -> dict[str, Any] | None:
+    """The case's supervision (督办) item that is not closed yet, if any (inside a write)."""
+    return (
+        await Rectification.select(Rectification.id, Rectification.tenant)
+        .where(
+            (Rectification.case == case_id)
+            & (Rectification.source == "supervision")
+            & (Rectification.state != CLOSED)
+            & Rectification.tenant.is_in(list(scope.read_ids) or [0])
+        )
+        .first()
     )
