@@ -1,0 +1,1 @@
+"""All database access of the staff area (work logs, assessment)."""
