@@ -25,6 +25,23 @@ Rates derive from them and nowhere else:
 - 未评率 = unrated ÷ concluded;
 - 按时办结率 (on-time rate) = on_time ÷ concluded.
 
+Supervision (电子监察, app.supervision.figures) adds, per centre and month:
+
+- 报送及时 (report timeliness): the month's report counts as *on time* when every
+  submission of it was first submitted by its period's due day (``Submission.on_time``),
+  *late* when one was not, and also late (``missing``) when a period the centre files is
+  past its due day and nothing was submitted; before the due day it is undecided (None).
+  报送及时率 = on-time reports ÷ reports decided (:func:`report_rate`).
+- the light counts (overdue = open and red or past the legal limit; due soon = open and
+  yellow) are the stored case columns now, and the latest inspection score (得分率) is the
+  percent of the latest submitted or acknowledged inspection up to the month's end.
+- 综合得分 (the league composite, :func:`league_score`): the weighted mean of the parts
+  present — on-time rate ×0.3, 好评率 ×0.3, report timeliness (100 on time, 0 late)
+  ×0.2, inspection score ×0.2 (weights of missing parts are left out and the rest
+  re-weighted; none present = 0) — minus 2 points per overdue case and 1 per overdue
+  rectification, one decimal.  Ranked by score (highest first), ties by the centre's
+  slug.
+
 The figures are stored per centre and month (``case_month_stat``) and kept current by
 the ``cases.stats`` sweep: every timeline event marks the months it can change (its own,
 the case's registration and conclusion months) and the sweep recomputes those within a
@@ -131,3 +148,76 @@ def total(rows: Iterable[Mapping[str, int]]) -> Figures:
         for name in COUNTS:
             sums[name] += int(row.get(name) or 0)
     return Figures(sums)
+
+
+REPORT_STATES = ("none", "draft", "missing", "on_time", "late", "returned", "approved")
+FILED = ("submitted", "endorsed", "approved", "returned")
+
+
+def report_timeliness(
+    submissions: Iterable[tuple[str, bool | None]], due_days: Iterable[date], today: date
+) -> tuple[bool | None, str]:
+    """报送及时 of one centre-month: (on time?, state) from its submissions
+    ``(status, on_time)`` and the due days of the periods it files (see above)."""
+    subs = list(submissions)
+    decided = [bool(on_time) for status, on_time in subs if on_time is not None]
+    statuses = {status for status, _on_time in subs}
+    if decided:
+        on_time = all(decided)
+        if "returned" in statuses:
+            return on_time, "returned"
+        if statuses == {"approved"}:
+            return on_time, "approved"
+        return on_time, "on_time" if on_time else "late"
+    overdue = any(day < today for day in due_days)
+    if overdue:
+        return False, "draft" if statuses else "missing"
+    return None, "draft" if statuses else "none"
+
+
+def report_rate(values: Iterable[bool | None]) -> Decimal | None:
+    """报送及时率 = reports on time ÷ reports decided (undecided ones left out)."""
+    decided = [v for v in values if v is not None]
+    return _rate(sum(1 for v in decided if v), len(decided))
+
+
+LEAGUE_WEIGHTS = (
+    ("on_time_rate", Decimal("0.3")),
+    ("good_rate", Decimal("0.3")),
+    ("report", Decimal("0.2")),
+    ("inspection_percent", Decimal("0.2")),
+)
+OVERDUE_CASE_PENALTY = Decimal(2)
+OVERDUE_RECTIFICATION_PENALTY = Decimal(1)
+
+
+def league_score(
+    *,
+    on_time_rate: Decimal | None,
+    good_rate: Decimal | None,
+    report_on_time: bool | None,
+    inspection_percent: Decimal | None,
+    overdue: int,
+    overdue_rectifications: int,
+) -> Decimal:
+    """综合得分 of one centre-month (see above)."""
+    parts = {
+        "on_time_rate": on_time_rate,
+        "good_rate": good_rate,
+        "report": None if report_on_time is None else Decimal(100 if report_on_time else 0),
+        "inspection_percent": inspection_percent,
+    }
+    weighted = Decimal(0)
+    weights = Decimal(0)
+    for name, weight in LEAGUE_WEIGHTS:
+        value = parts[name]
+        if value is not None:
+            weighted += Decimal(value) * weight
+            weights += weight
+    base = weighted / weights if weights else Decimal(0)
+    score = (
+        base
+        - OVERDUE_CASE_PENALTY * overdue
+        - OVERDUE_RECTIFICATION_PENALTY * overdue_rectifications
+    )
+    return score.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)

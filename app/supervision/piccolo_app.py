@@ -2,10 +2,12 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
+from app.supervision.tables import LightNotice, SupervisionSetting
+
 APP_CONFIG = AppConfig(
     app_name="supervision",
     migrations_folder_path=str(Path(__file__).resolve().parents[2] / "migrations" / "supervision"),
-    table_classes=[],
+    table_classes=[SupervisionSetting, LightNotice],
     migration_dependencies=[
         "app.tenancy.piccolo_app",
         "app.accounts.piccolo_app",

@@ -1,0 +1,1 @@
+"""All database access of the supervision view (电子监察)."""
