@@ -110,7 +110,9 @@ async def _read() -> dict[str, Any]:
             CaseCounter.tenant, CaseCounter.series, CaseCounter.year, CaseCounter.value
         ),
         "ratings": await Rating.select(Rating.case, Rating.level),
-        "rectifications": await Rectification.select(Rectification.case, Rectification.state),
+        "rectifications": await Rectification.select(Rectification.case, Rectification.state).where(
+            Rectification.source == "rating"
+        ),
         "usages": await SealUsage.select(SealUsage.case, SealUsage.tenant, SealUsage.seal),
     }
 

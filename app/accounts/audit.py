@@ -44,6 +44,8 @@ async def record(
 
 
 OBJECT_LABELS = {
+    "checklist": _l("Inspection checklist"),
+    "draw": _l("Random draw (双随机)"),
     "user": _l("Account"),
     "membership": _l("Staff member"),
     "tenant": _l("Centre"),
@@ -60,9 +62,19 @@ OBJECT_LABELS = {
     "report_submission": _l("Monthly report"),
     "report_form": _l("Report form"),
     "export_job": _l("Export"),
+    "supervision_setting": _l("Yellow margin setting"),
+    "work_log": _l("Work log"),
+    "assessment_scheme": _l("Assessment rules"),
+    "circular": _l("Circular"),
+    "document": _l("Centre document"),
 }
 
 ACTION_LABELS = {
+    "checklist.created": _l("Created an inspection checklist"),
+    "checklist.versioned": _l("Saved a new version of an inspection checklist"),
+    "checklist.retired": _l("Retired an inspection checklist"),
+    "checklist.restored": _l("Put an inspection checklist back in use"),
+    "draw.created": _l("Made a random draw (双随机)"),
     "login": _l("Logged in"),
     "logout": _l("Logged out"),
     "login.failed": _l("Failed login"),
@@ -100,6 +112,11 @@ ACTION_LABELS = {
     "rectification.callback": _l("Rectification: called back"),
     "rectification.outcome": _l("Rectification: closed with its outcome"),
     "rectification.extended": _l("Rectification: extended the due date"),
+    "rectification.answered": _l("Rectification: answered with evidence"),
+    "rectification.evidence": _l("Rectification: added evidence"),
+    "rectification.accepted": _l("Rectification: accepted by the inspector"),
+    "rectification.rejected": _l("Rectification: rejected by the inspector"),
+    "rectification.supervised": _l("Put a case under supervision"),
     "seal.added": _l("Registered a seal"),
     "case.registered": _l("Registered a case"),
     "case.unmasked": _l("Viewed an applicant's personal data in full"),
@@ -113,6 +130,16 @@ ACTION_LABELS = {
     "report.endorsed": _l("Approved a monthly report and passed it on to the division"),
     "report.returned": _l("Returned a monthly report"),
     "report.exception": _l("Granted a monthly report exception"),
+    "supervision.yellow_days": _l("Changed the yellow margin N"),
     "report_form.created": _l("Created a report form"),
     "report_form.versioned": _l("Saved a new version of a report form"),
+    "worklog.written": _l("Wrote a work log"),
+    "worklog.updated": _l("Changed a work log"),
+    "worklog.reviewed": _l("Reviewed a work log"),
+    "assessment.rules_saved": _l("Saved a new version of the assessment rules"),
+    "circular.issued": _l("Issued a circular"),
+    "circular.acknowledged": _l("Acknowledged a circular"),
+    "document.created": _l("Uploaded a centre document"),
+    "document.updated": _l("Changed or replaced a centre document"),
+    "document.retired": _l("Retired a centre document"),
 }

@@ -100,6 +100,9 @@ class World:
     report_period_ids: dict[str, int] = field(default_factory=dict)
     report_form_ids: dict[str, int] = field(default_factory=dict)
     export_job_ids: dict[str, int] = field(default_factory=dict)
+    # Issue 7 (tests/security/oversight_world.py): kind → slug → id, e.g.
+    # oversight["inspection"]["xb"]; definitions of a division under "d4"/"x2".
+    oversight: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 async def _load_world() -> World:
@@ -134,6 +137,9 @@ async def _load_world() -> World:
     from tests.security.reports_world import reports_world
 
     await reports_world(world)
+    from tests.security.oversight_world import oversight_world
+
+    await oversight_world(world)
     return world
 
 

@@ -60,6 +60,18 @@ REGISTRY: dict[str, Factory] = {
     "centre": lambda w: OTHER,
     "field": lambda w: "registered",
     "job_id": lambda w: str(w.export_job_ids[OTHER]),
+    # Issue 7: xb's inspection (and photo), work log, document, rectification evidence; a
+    # circular d4 addressed to xb only (and its attachment); x2's checklist and draw.
+    "inspection_id": lambda w: str(w.oversight["inspection"][OTHER]),
+    "section": lambda w: "0",
+    "photo_id": lambda w: str(w.oversight["photo"][OTHER]),
+    "log_id": lambda w: str(w.oversight["log"][OTHER]),
+    "doc_id": lambda w: str(w.oversight["doc"][OTHER]),
+    "circular_id": lambda w: str(w.oversight["circular"][OTHER]),
+    "attachment_id": lambda w: str(w.oversight["attachment"][OTHER]),
+    "checklist_id": lambda w: str(w.oversight["checklist"]["x2"]),
+    "draw_id": lambda w: str(w.oversight["draw"]["x2"]),
+    "evidence_id": lambda w: str(w.oversight["evidence"][OTHER]),
 }
 # Positive controls for pages whose REGISTRY values are not xb's: (slug, user) entitled to them.
 POSITIVE = {
@@ -77,12 +89,27 @@ POSITIVE = {
     "/t/{slug}/reports/rollup": ("d4", "d4-liuhong"),
     "/t/{slug}/reports/{period_id}": ("x2", "x2-supervisor"),
     "/t/{slug}/reports/{period_id:int}": ("x2", "x2-supervisor"),
+    # Issue 7: the division's pages (its supervisor sees xb in them); x2's definitions.
+    "/t/{slug}/supervision/settings": ("x2", "x2-supervisor"),  # x2's own setting
+    "/t/{slug}/supervision": ("d4", "d4-liuhong"),
+    "/t/{slug}/inspections/{inspection_id:int}/fill/": ("d4", "d4-liuhong"),
+    "/t/{slug}/rectifications/overview": ("d4", "d4-liuhong"),
+    "/t/{slug}/documents/gaps": ("d4", "d4-liuhong"),
+    "/t/{slug}/circulars/new": ("d4", "d4-liuhong"),
+    "/t/{slug}/inspections/new": ("d4", "d4-liuhong"),
+    "/t/{slug}/assessment/centres/": ("d4", "d4-liuhong"),
+    "/t/{slug}/checklists": ("x2", "x2-supervisor"),
+    "/t/{slug}/draws": ("x2", "x2-supervisor"),
 }
 
 # Values for routes that need their own (route → parameter → factory), before REGISTRY's.
 ROUTE_VALUES: dict[str, dict[str, Factory]] = {
     "/t/{slug}/cases/{case_id:int}/files/{file_id:int}": {
         "file_id": lambda w: str(w.case_file_ids[OTHER])
+    },
+    # An inspection being filled: only the division's inspectors open its sections.
+    "/t/{slug}/inspections/{inspection_id:int}/fill/{section:int}": {
+        "inspection_id": lambda w: str(w.oversight["inspection_open"][OTHER])
     },
     # A centre's guide shows the items IT adopted: xb's is a d4 item only xb adopted.
     "/t/{slug}/guide/{code}": {"code": lambda w: w.guide_codes[OTHER]},

@@ -49,6 +49,16 @@ REGISTRY: dict[str, Factory] = {
     "centre": lambda w: OWN,
     "field": lambda w: "registered",
     "job_id": lambda w: str(w.export_job_ids[OWN]),
+    "inspection_id": lambda w: str(w.oversight["inspection_open"][OWN]),
+    "section": lambda w: "0",
+    "photo_id": lambda w: str(w.oversight["photo"][OWN]),
+    "log_id": lambda w: str(w.oversight["log"][OWN]),
+    "doc_id": lambda w: str(w.oversight["doc"][OWN]),
+    "circular_id": lambda w: str(w.oversight["circular"][OWN]),
+    "attachment_id": lambda w: str(w.oversight["attachment"][OWN]),
+    "checklist_id": lambda w: str(w.oversight["checklist"]["d4"]),
+    "draw_id": lambda w: str(w.oversight["draw"]["d4"]),
+    "evidence_id": lambda w: str(w.oversight["evidence"][OWN]),
 }
 
 ENDPOINTS = app_endpoints()
@@ -76,6 +86,7 @@ class OwnWorld:
         self.report_period_ids = world.report_period_ids
         self.report_form_ids = world.report_form_ids
         self.export_job_ids = world.export_job_ids
+        self.oversight = world.oversight
         self.link_token = link_token
 
 
