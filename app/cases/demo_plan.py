@@ -164,6 +164,8 @@ def plan_case(
         stage = pick(rng, {"accepted": 3, "review": 5, "decision": 2})
         if scenario == "open_green":  # a fresh green case waits at 受理: every date has one
             stage = "accepted"
+        if scenario == "open_yellow":  # due soon, waiting for the decision: every date has one
+            stage = "decision"
         if scenario == "open_paused":
             stage = "review"
         if stage != "accepted" or scenario in ("open_paused", "open_extended"):

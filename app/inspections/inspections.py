@@ -21,7 +21,6 @@ a photo its own ``client_key``.  A save based on an older ``lock_version`` than 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import uuid
 from dataclasses import dataclass
@@ -91,12 +90,12 @@ def valid_key(value: str) -> bool:
 
 
 def acting(scope: TenantScope, tenant_id: int) -> TenantScope:
-    """The inspector's scope writing for one supervised centre: the ledger and the file store
-    check ``write_ids`` before inserting (both are ``casework`` rows a supervisor may insert
-    for its subtree), so the centre is added to them — and nothing else."""
+    """The inspector's scope writing for one supervised centre (404 for any other): the rows
+    it writes there (photos' files, findings, ledger items) are casework or supervisory, which
+    a supervisor of the subtree may insert (``TenantScope.check_casework``)."""
     if tenant_id not in scope.supervise_ids:
         raise NotFound()
-    return dataclasses.replace(scope, write_ids=scope.write_ids | {tenant_id})
+    return scope
 
 
 # --- reading ------------------------------------------------------------------------------

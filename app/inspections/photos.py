@@ -21,7 +21,8 @@ from app.storage import queries as file_queries
 from app.storage import services as storage
 from app.storage.filetypes import JPEG, PNG
 from app.storage.services import StoredFileInfo, UploadRefused
-from app.tenancy.scope import TenantScope
+from app.tenancy import queries as tenancy
+from app.tenancy.scope import TenantScope, system_scope
 from app.web.errors import NotFound
 from app.web.i18n import gettext as _
 
@@ -95,7 +96,11 @@ async def add_photo(
                 file=info.id,
             )
     except Exception as exc:
-        await storage.delete_file(writer, info.id)
+        # The file row is the centre's: only the centre (or the system) deletes its rows.
+        await storage.delete_file(
+            system_scope(await tenancy.tree(), reason="inspections: drop an unused photo"),
+            info.id,
+        )
         if not service.unique_violation(exc):
             raise
         found = await queries.photo_by_key(scope, loaded.tenant_id, client_key)

@@ -227,7 +227,7 @@ async def _store(
     if db.in_transaction():
         raise RuntimeError("store files before opening a transaction (the upload may be slow)")
     owner = scope.own() if tenant_id is None else tenant_id
-    scope.check_write(owner)
+    scope.check_casework(owner)  # stored files are casework (see app.storage.tables)
     tenant = await tenancy.tenant(scope, owner)
     if tenant is None:
         raise NotFound()

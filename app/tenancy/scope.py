@@ -109,6 +109,12 @@ class TenantScope:
         if tenant_id not in self.write_ids:
             raise NotFound()
 
+    def check_casework(self, tenant_id: int) -> None:
+        """Rows of class ``casework`` (cases, ledger items, stored files): written by the
+        centre itself or by a supervisor of its subtree (inspection photos, 督办)."""
+        if tenant_id not in self.write_ids and tenant_id not in self.supervise_ids:
+            raise NotFound()
+
 
 def for_user(
     tree: Tree,

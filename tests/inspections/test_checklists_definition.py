@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from app.inspections import definition as d
+from app.web.i18n import gettext as _
 
 
 def item(key: str, score: Any = "10", **more: Any) -> dict[str, Any]:
@@ -67,7 +68,7 @@ def test_a_maximum_score_above_0_up_to_100(score: Any) -> None:
     data["sections"][1]["items"][0]["max_score"] = score
     found = problems(data)
     assert len(found) == 1
-    assert "d1" in found[0] and "Maximum score" in found[0]
+    assert "d1" in found[0] and str(_("Maximum score")) in found[0]
 
 
 def test_100_is_allowed() -> None:
@@ -93,7 +94,7 @@ def test_bad_keys(key: str) -> None:
     data = good()
     data["sections"][0]["items"][0]["key"] = key
     found = problems(data)
-    assert any("Key" in p for p in found)
+    assert any(str(_("Key")) in p for p in found)
 
 
 def test_section_and_item_counts() -> None:

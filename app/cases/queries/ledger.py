@@ -8,7 +8,6 @@ from typing import Any
 from app import db
 from app.cases.tables import Rectification
 from app.tenancy.scope import TenantScope
-from app.web.errors import NotFound
 
 COLUMNS = (
     *Rectification.all_columns(),
@@ -22,8 +21,7 @@ CLOSED = "closed"
 
 def check_casework(scope: TenantScope, tenant_id: int) -> None:
     """Ledger rows are casework: written by the centre or a supervisor of its subtree."""
-    if tenant_id not in scope.write_ids and tenant_id not in scope.supervise_ids:
-        raise NotFound()
+    scope.check_casework(tenant_id)
 
 
 async def insert_rectification(scope: TenantScope, **values: Any) -> int:
