@@ -22,7 +22,7 @@ async def insert_file(
     created_by: int | None,
 ) -> dict[str, Any]:
     """Insert one file row (inside the caller's ``db.write``); returns its id and created_at."""
-    scope.check_write(tenant_id)
+    scope.check_casework(tenant_id)  # stored files are casework
     rows = await StoredFile.insert(
         StoredFile(
             tenant=tenant_id,
