@@ -152,6 +152,8 @@ async def document_detail(request: Request) -> Response:
         lock_version = int(str(formdata.get("lock_version", "")))
     except ValueError:
         lock_version = -1
+    if not 0 <= lock_version < 2**31:  # never a number the database cannot compare
+        lock_version = -1
     url = f"/t/{node.slug}/documents/{doc['id']}"
     stale = _("Someone else changed this document meanwhile. Check it and save again.")
     if formdata.get("action") == "retire":

@@ -110,7 +110,7 @@ def parse(form: Any) -> tuple[Editor, str]:
     more = get("more")
     if more == "section":
         editor.sections.append(blank_section(1))
-    elif more.startswith("item-") and more[5:].isdigit():
+    elif more.startswith("item-") and more[5:].isascii() and more[5:].isdigit():
         index = int(more[5:])
         if index < len(editor.sections):
             editor.sections[index]["items"].append(blank_item())

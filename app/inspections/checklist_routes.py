@@ -240,7 +240,11 @@ async def checklist_edit(request: Request) -> Response:
     data, day = forms.check(editor, new=False, earliest=earliest)
     if editor.errors or editor.general or day is None:
         return await _editor_page(request, editor, ctx, 422)
-    expected = int(editor.expected) if editor.expected.isdigit() else -1
+    expected = (
+        int(editor.expected)
+        if editor.expected.isascii() and editor.expected.isdigit() and len(editor.expected) < 10
+        else -1
+    )
     try:
         number = await services.save_version(
             scope,

@@ -70,7 +70,10 @@ def finding_rows(form: Any) -> tuple[list[FindingInput], list[dict[str, Any]], d
         {
             int(k.rsplit("_", 1)[1])
             for k in form.keys()
-            if k.startswith("finding_text_") and k.rsplit("_", 1)[1].isdigit()
+            if k.startswith("finding_text_")
+            and k.rsplit("_", 1)[1].isascii()
+            and k.rsplit("_", 1)[1].isdigit()
+            and len(k.rsplit("_", 1)[1]) < 10
         }
     )[: MAX_ROWS * 2]
     filled: list[FindingInput] = []

@@ -43,9 +43,9 @@ def _month(text: str) -> tuple[date, date] | None:
     try:
         year, month = (int(p) for p in text.split("-", 1))
         start = date(year, month, 1)
+        end = date(year + (month == 12), month % 12 + 1, 1)  # 9999-12: no next month
     except ValueError:
         return None
-    end = date(year + (month == 12), month % 12 + 1, 1)
     return start, end
 
 
@@ -158,9 +158,9 @@ async def new(request: Request) -> Response:
         form.planned_on.data = _date(params.get("on", "")) or service.utcnow().date()
         if params.get("centre") in {n.slug for n in service.centres(tree, scope)}:
             form.centre.data = params["centre"]
-        drawn = params.get("draw", "")
-        if drawn.isdigit() and await queries.draw(scope, int(drawn)) is not None:
-            form.draw.data = drawn
+        drawn = _id(params.get("draw", ""))
+        if drawn is not None and await queries.draw(scope, drawn) is not None:
+            form.draw.data = str(drawn)
         return await _start_page(request, form)
     form = await forms.StartForm.from_request(request)
     await _start_choices(request, scope, form)
@@ -169,10 +169,9 @@ async def new(request: Request) -> Response:
     if not form.validate():
         return await _start_page(request, form, status_code=422)
     node = tree.by_slug.get(form.centre.data or "")
-    draw_id: int | None = None
-    if form.draw.data and str(form.draw.data).isdigit():
-        if await queries.draw(scope, int(form.draw.data)) is not None:
-            draw_id = int(form.draw.data)
+    draw_id = _id(str(form.draw.data or ""))
+    if draw_id is not None and await queries.draw(scope, draw_id) is None:
+        draw_id = None
     start_now = (await request.form()).get("action") == "start"
     origin = "drawn" if draw_id else (form.origin.data or "planned")
     if start_now and origin == "planned":
@@ -184,7 +183,7 @@ async def new(request: Request) -> Response:
             tree,
             service.Plan(
                 centre_id=node.id if node else 0,
-                checklist_id=int(form.checklist.data or 0),
+                checklist_id=_id(str(form.checklist.data or "")) or 0,
                 planned_on=form.planned_on.data,
                 inspectors=[int(u) for u in form.inspectors.data or []],
                 origin=origin,
@@ -204,6 +203,15 @@ async def new(request: Request) -> Response:
     if loaded.state == "in_progress":
         return RedirectResponse(f"{base}/fill/0", status_code=303)
     return RedirectResponse(base, status_code=303)
+
+
+def _id(text: str) -> int | None:
+    """A posted or queried id: ASCII digits within the id range, else None (not "²",
+    not 5000 digits, not past int4)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit() and len(text) <= 10):
+        return None
+    return int(text) if 0 < int(text) < 2**31 else None
 
 
 def _date(text: str) -> date | None:

@@ -137,7 +137,11 @@ async def rules(request: Request) -> Response:
     rows = forms.scheme_rows(data)
     note = data.get("note", "")
     lock_text = str(data.get("lock_version", "")).strip()
-    lock = int(lock_text) if lock_text.isdigit() and len(lock_text) < 10 else None
+    lock = (
+        int(lock_text)
+        if lock_text.isascii() and lock_text.isdigit() and len(lock_text) < 10
+        else None
+    )
     try:
         await scheme_service.save(request, scope, node.kind, rows, note, lock)
     except schemes.SchemeError as exc:

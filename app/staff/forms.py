@@ -50,10 +50,13 @@ def scheme_rows(data: Any) -> list[dict[str, str]]:
 
 
 def parse_day(text: str) -> date | None:
+    """A day yyyy-mm-dd of the years 1900-2999 (none outside: 9999-12-31 has no next day
+    to bound a query with)."""
     try:
-        return date.fromisoformat(text.strip())
+        day = date.fromisoformat(text.strip())
     except ValueError:
         return None
+    return day if 1900 <= day.year <= 2999 else None
 
 
 def parse_id(text: str) -> int | None:

@@ -138,6 +138,7 @@ class Tally:
 class PersonTally(Tally):
     name: str = ""
     posts: set[str] = field(default_factory=set)
+    days: set[Any] = field(default_factory=set)  # a person on posts at two windows: one day
 
 
 @dataclass(frozen=True)
@@ -167,7 +168,8 @@ def summarise(
         for entry in log.get("staff") or []:
             key = entry.get("user_id") or f"name:{entry.get('name', '')}"
             person = people.setdefault(key, PersonTally(name=str(entry.get("name", ""))))
-            person.days_logged += 1
+            person.days.add(log.get("day"))
+            person.days_logged = len(person.days)
             person.add_entry(entry)
             if entry.get("post"):
                 person.posts.add(str(entry["post"]))

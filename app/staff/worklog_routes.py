@@ -160,7 +160,11 @@ async def new(request: Request) -> Response:
     if tenant_id not in scope.write_ids:
         raise NotFound()
     window_id = forms.parse_id(request.query_params.get("window", ""))
-    day = forms.parse_day(request.query_params.get("day", "")) or worklog.today()
+    day_text = request.query_params.get("day", "")
+    day = forms.parse_day(day_text)
+    if day is None and day_text.strip() and request.method == "POST":
+        raise NotFound()  # a form for a day that is no day: never written for today instead
+    day = day or worklog.today()
     if window_id is None:
         windows = await tenancy.windows(scope, tenant_id)
         return await render(

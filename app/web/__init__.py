@@ -1,0 +1,1 @@
+from app.web import convertors as _convertors  # noqa: F401  (the bounded {name:int} convertor)

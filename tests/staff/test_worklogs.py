@@ -237,3 +237,19 @@ def test_make_log_helper_for_the_security_harness() -> None:
         assert found is not None and found["tenant_slug"] == "xb"
 
     run(go())
+
+
+def test_a_person_on_two_windows_counts_each_day_once() -> None:
+    period = summaries.parse_period("2025-04")
+    assert period is not None
+    day1, day2 = date(2025, 4, 7), date(2025, 4, 8)
+
+    def log(window: int, day: date, post: str) -> dict[str, object]:
+        staff = [{"user_id": 7, "name": "王琳", "post": post, "attendance": "present"}]
+        return {"window_id": window, "day": day, "staff": staff}
+
+    logs = [log(1, day1, "A"), log(2, day1, "B"), log(1, day2, "A")]
+    windows = [{"id": 1, "code": "1", "name": "一号"}, {"id": 2, "code": "2", "name": "二号"}]
+    (person,) = summaries.summarise(period, [day1, day2], windows, logs).people
+    assert person.days_logged == 2  # three log lines, two days
+    assert person.posts == {"A", "B"}
