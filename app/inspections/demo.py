@@ -5,7 +5,9 @@ Every step goes through the real services with ``now=`` in the past: the divisio
 inspector starts the inspection, saves it section by section, takes the photos the
 checklist requires, submits it with its findings (each opens a rectification-ledger item),
 and the centre's manager acknowledges where the file says so.  One inspection is only
-planned, for next week.  Checklists are looked up by code (seeded by
+planned, for next week.  Then :mod:`app.inspections.demo_followups` adds the month's
+双随机 draws, the centres' answers to findings (one accepted by the inspector) and a 督办 of
+a red-light case.  Checklists are looked up by code (seeded by
 ``tenants/checklist-*.toml``); an entry whose checklist is missing is skipped with a line.
 """
 
@@ -204,6 +206,10 @@ async def load(path: Path) -> list[str]:
                     )
         done += 1
     lines.append(f"inspections: {done} demo inspections loaded")
+    # The draws, the centres' answers and the inspector's verification, one 督办.
+    from app.inspections import demo_followups
+
+    lines += await demo_followups.load(tree, system, data)
     return lines
 
 
