@@ -54,7 +54,7 @@ LONG = "長" * 100_000
 HUGE = "99999999999999999999"
 DIGITS = "9" * 5000  # more digits than int() accepts (Python's 4300-digit limit)
 # Path values for an id: none names a row the user may see.
-PATH_IDS = ("abc", "-1", "0", HUGE, DIGITS, "²", "１２", "%00", "2147483648", "999999")
+PATH_IDS = (DIGITS, HUGE, "²", "-1", "abc", "１２", "%00", "2147483648")
 GET_OK = (200, 303, 400, 403, 404, 422)
 FORM_TYPE = "application/x-www-form-urlencoded"
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -228,7 +228,9 @@ async def _world() -> World:
             supervisor, xa, "finding", None, None, f"发现 {secrets.token_hex(3)}", "", owner, due
         )
     manager = await scope_of(MANAGER, "xa")
-    await ledger_evidence.answer(None, manager, item, "佐证", [upload("佐证.pdf", PDF, "application/pdf")])
+    await ledger_evidence.answer(
+        None, manager, item, "佐证", [upload("佐证.pdf", PDF, "application/pdf")]
+    )
     evidence = (await ledger_flow.evidence(manager, item))[0]["id"]
     case = await register(CLERK, "xa", DIBAO, name="督办")
     circular = await circulars.issue(
