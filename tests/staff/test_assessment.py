@@ -20,7 +20,7 @@ def test_window_variables_and_score_for_a_month() -> None:
         tree = await tenancy.tree()
         xa = tree.by_slug["xa"].id
         window = await new_window("xa", "xa-clerk")
-        d1, d2 = await working_days("xa", date(2025, 6, 9), 2)
+        d1, d2 = await working_days("xa", date(2023, 6, 9), 2)
         # Four cases registered on the two log days, concluded in June: 3 on time, 1 late;
         # two rated (one good 5, one bad 2) → 未评 2 of 4.
         ids = []
@@ -51,10 +51,10 @@ def test_window_variables_and_score_for_a_month() -> None:
             entry(1, attendance=["late"], offline="1", discipline_notes="上班时间玩手机"),
         )  # fmt: skip
         manager = await scope_of("xa-manager", "xa")
-        version = {"number": 1, "from_month": 202501, "components": schemes.RECOMMENDED}
-        scored = await assessment.window_scores(manager, xa, 202506, version)
+        version = {"number": 1, "from_month": 202301, "components": schemes.RECOMMENDED}
+        scored = await assessment.window_scores(manager, xa, 202306, version)
         (mine,) = [s for s in scored if s.ident == window]
-        june = await working_days("xa", date(2025, 6, 1), 30)
+        june = await working_days("xa", date(2023, 6, 1), 30)
         working = len([d for d in june if d.month == 6])
         assert mine.variables == {
             "on_time_rate": Decimal("75.0"),
@@ -81,7 +81,7 @@ def test_window_variables_and_score_for_a_month() -> None:
         # A window without cases or logs that month: every input "—", no total.
         empty = await new_window("xa", "xa-clerk")
         (blank,) = [
-            s for s in await assessment.window_scores(manager, xa, 202506, version)
+            s for s in await assessment.window_scores(manager, xa, 202306, version)
             if s.ident == empty
         ]  # fmt: skip
         assert blank.score is not None and blank.score.total is None
@@ -94,9 +94,9 @@ def test_centre_scores_read_the_supervision_figures() -> None:
     async def go() -> None:
         tree = await tenancy.tree()
         supervisor = await scope_of("d4-liuhong", "d4")
-        version = {"number": 1, "from_month": 202501, "components": schemes.RECOMMENDED}
+        version = {"number": 1, "from_month": 202301, "components": schemes.RECOMMENDED}
         centres = [tree.by_slug["xa"], tree.by_slug["xb"]]
-        scored = await assessment.centre_scores(supervisor, tree, centres, 202506, version)
+        scored = await assessment.centre_scores(supervisor, tree, centres, 202306, version)
         assert [s.slug for s in scored] == ["xa", "xb"]
         for s in scored:
             assert set(s.variables) == schemes.CENTRE_VARIABLES
@@ -106,7 +106,7 @@ def test_centre_scores_read_the_supervision_figures() -> None:
             }  # fmt: skip
         # A centre manager's scope reads only its own centre.
         manager = await scope_of("xa-manager", "xa")
-        only = await assessment.centre_scores(manager, tree, centres, 202506, version)
+        only = await assessment.centre_scores(manager, tree, centres, 202306, version)
         assert [s.slug for s in only] == ["xa"]
 
     run(go())
