@@ -74,6 +74,28 @@ async def month_logs(
     return summarise(period, working, windows, logs)
 
 
+async def month_logs_of(
+    scope: TenantScope, tree: Tree, tenant_ids: list[int], month: int, now: datetime | None = None
+) -> dict[int, Summary]:
+    """``month_logs`` of many centres from four queries (the division's page over all of them)."""
+    period = month_period(month)
+    last = min(period.last, today(now))
+    calendars = await calendar.load_days_of(scope, tenant_ids, tree)
+    windows: dict[int, list[dict[str, Any]]] = {t: [] for t in tenant_ids}
+    for window in await tenancy.windows_of(scope, tenant_ids):
+        windows[int(window["tenant_id"])].append(window)
+    logs: dict[int, list[dict[str, Any]]] = {t: [] for t in tenant_ids}
+    for log in await log_queries.logs_between_of(scope, tenant_ids, period.first, period.last):
+        logs[int(log["tenant_id"])].append(log)
+    span = days(period.first, last) if last >= period.first else []
+    return {
+        t: summarise(
+            period, [d for d in span if calendars[t].is_working_day(d)], windows[t], logs[t]
+        )
+        for t in tenant_ids
+    }
+
+
 async def window_scores(
     scope: TenantScope, tenant_id: int, month: int, version: dict[str, Any] | None,
     now: datetime | None = None,
@@ -123,10 +145,11 @@ async def centre_scores(
     rates = await _centre_rates(scope, tree, ids, month, now)
     components = schemes.components_for(version, "centre") if version else []
     out = []
+    summaries = await month_logs_of(scope, tree, ids, month, now)
     for centre in centres:
         if centre.id not in scope.read_ids:
             continue
-        summary = await month_logs(scope, centre.id, month, now)
+        summary = summaries[centre.id]
         tally = summary.centre if summary.centre.days_logged else None
         values: dict[str, Decimal | None] = {
             "on_time_rate": None, "good_rate": None, "unrated_rate": None,

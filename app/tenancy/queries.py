@@ -93,6 +93,20 @@ async def upsert_department(scope: TenantScope, owner_id: int, code: str, **valu
 # --- windows (operational, per centre) -------------------------------------------------
 
 
+async def windows_of(scope: TenantScope, tenant_ids: list[int]) -> list[dict[str, Any]]:
+    """The windows (id, tenant_id, code, name) of several centres, in one query."""
+    readable = [t for t in tenant_ids if t in scope.read_ids]
+    if not readable:
+        return []
+    async with db.read(scope):
+        return await (
+            Window.select(Window.id, Window.tenant.as_alias("tenant_id"), Window.code, Window.name)
+            .where(Window.tenant.is_in(readable))
+            .order_by(Window.sort)
+            .order_by(Window.id)
+        )
+
+
 async def windows(scope: TenantScope, tenant_id: int) -> list[dict[str, Any]]:
     """The windows of one centre, each with the short names of the departments it serves."""
     async with db.read(scope):

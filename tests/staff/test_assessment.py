@@ -12,7 +12,16 @@ from app.staff import scheme as schemes
 from app.staff.summary import percent
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import system_scope
-from tests.staff.helpers import at, entry, new_window, put_on_window, run, scope_of, working_days
+from tests.staff.helpers import (
+    at,
+    entry,
+    make_log,
+    new_window,
+    put_on_window,
+    run,
+    scope_of,
+    working_days,
+)
 
 
 def test_window_variables_and_score_for_a_month() -> None:
@@ -108,5 +117,27 @@ def test_centre_scores_read_the_supervision_figures() -> None:
         manager = await scope_of("xa-manager", "xa")
         only = await assessment.centre_scores(manager, tree, centres, 202306, version)
         assert [s.slug for s in only] == ["xa"]
+
+    run(go())
+
+
+def test_centre_logs_read_together_equal_one_by_one() -> None:
+    """The division's page reads every centre's month in four queries: same summaries."""
+
+    async def go() -> None:
+        tree = await tenancy.tree()
+        supervisor = await scope_of("d4-liuhong", "d4")
+        ids = sorted(tree.subtree(tree.by_slug["d4"].id))
+        await make_log("xa", "xa-clerk")
+        month = assessment.today().year * 100 + assessment.today().month
+        together = await assessment.month_logs_of(supervisor, tree, ids, month)
+        for tenant_id in ids:
+            alone = await assessment.month_logs(supervisor, tenant_id, month)
+            mine = together[tenant_id]
+            assert mine.working_days == alone.working_days, tenant_id
+            assert [w["id"] for w, _t in mine.windows] == [w["id"] for w, _t in alone.windows]
+            assert [t for _w, t in mine.windows] == [t for _w, t in alone.windows], tenant_id
+            assert mine.centre == alone.centre
+        assert any(s.centre.days_logged for s in together.values())
 
     run(go())
