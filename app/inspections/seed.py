@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from app.inspections import checklists as services
 from app.inspections import definition as definitions
 from app.inspections.queries import checklists as queries
+from app.tenancy.manifest_checks import owner_kind
 from app.tenancy.manifests import ChecklistSpec, Known, Loaded, items_owner
 from app.tenancy.scope import TenantScope
 
@@ -32,12 +33,7 @@ def check_checklists(
         for i, spec in enumerate(item.manifest.checklists):
             where = f"{item.path}: checklists[{i}]"
             owner = items_owner(item)
-            kind = None
-            if owner in by_slug and by_slug[owner].manifest.tenant is not None:
-                kind = by_slug[owner].manifest.tenant.kind  # type: ignore[union-attr]
-            elif owner in known:
-                kind = known[owner].kind
-            if kind != "division":
+            if owner_kind(item, by_slug, known) != "division":
                 problems.append(f"{where}: checklists belong to a division (set `division`)")
             if (str(owner), spec.code) in codes:
                 problems.append(f"{where}.code: {spec.code!r} appears twice")

@@ -88,8 +88,8 @@ async def centre(request: Request) -> Response:
     node = tree.by_slug.get(slug)
     if node is None or node.id not in tree.subtree(own.id) or node.id not in scope.read_ids:
         raise NotFound()
-    ctx = await _context(request, node, False)
-    return await render(request, "staff/assessment_centre.html", ctx, block="scores")
+    ctx = {**await _context(request, node, False), "back": True}
+    return await render(request, "staff/assessment.html", ctx, block="scores")
 
 
 def _rows_of(version: dict[str, Any] | None) -> list[dict[str, str]]:

@@ -132,6 +132,15 @@ def items_owner(item: Loaded) -> str | None:
     return m.division or (m.tenant.slug if m.tenant else None)
 
 
+def owner_kind(item: Loaded, by_slug: dict[str, Loaded], known: dict[str, Known]) -> str | None:
+    """The kind of the tenant owning a file's shared definitions (forms, checklists)."""
+    owner = items_owner(item)
+    found = by_slug.get(owner or "")
+    if found is not None and found.manifest.tenant is not None:
+        return found.manifest.tenant.kind
+    return known[owner].kind if owner in known else None
+
+
 def regional_owner(item: Loaded, spec: RegionalDaySpec) -> str | None:
     """The slug of the division a regional day belongs to."""
     return spec.division or (item.manifest.tenant.slug if item.manifest.tenant else None)
