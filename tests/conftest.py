@@ -19,6 +19,8 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 
+pytest_plugins = ["tests.reliability"]
+
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(tempfile.mkdtemp(prefix="bianmin-test-"))
 PG_ADMIN = os.environ.get("TEST_PG_ADMIN_URL", "")
