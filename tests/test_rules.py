@@ -23,6 +23,7 @@ from app.rules import (
     compile_rule,
 )
 from app.web import i18n
+from tests import reliability
 
 REPORT = ["registered", "concluded", "carried_over", "on_time_rate", "good_rate", "complaints"]
 BLOCKING = "concluded <= registered + carried_over"
@@ -178,6 +179,7 @@ HOSTILE = [
 def test_hostile_expression_is_rejected_with_position_and_reason(
     source: str, position: int, reason: str
 ) -> None:
+    reliability.record("hostile_inputs")
     started = time.perf_counter()
     error = rejected(source)
     assert time.perf_counter() - started < 0.5
@@ -318,6 +320,7 @@ def test_any_allowed_expression_evaluates_or_raises_rule_evaluation_error(
 @settings(max_examples=300, deadline=None)
 @given(source=st.text(st.characters(exclude_categories=()), max_size=80))
 def test_any_text_compiles_or_raises_rule_error(source: str) -> None:
+    reliability.record("hostile_inputs")
     try:
         compile_rule(source, FIELDS)
     except RuleError as error:

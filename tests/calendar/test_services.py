@@ -13,6 +13,7 @@ from app.calendar import queries, services
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import TenantScope, for_user, system_scope, user_scope
 from app.web.errors import NotFound
+from tests import reliability
 from tests.calendar.helpers import D4_HOURS, local
 
 
@@ -148,10 +149,13 @@ async def test_calendar_changed_calls_listeners_and_survives_a_failing_one() -> 
 
     services.on_calendar_change(broken)
     services.on_calendar_change(listener)
+    reliability.record("faults")
     try:
         await services.calendar_changed([3, 1], date(2087, 1, 1))
         await services.calendar_changed([], date(2087, 1, 1))  # nobody affected: no call
     finally:
         services.remove_listener(broken)
         services.remove_listener(listener)
-    assert calls == [(frozenset({1, 3}), date(2087, 1, 1))]
+    expected = [(frozenset({1, 3}), date(2087, 1, 1))]
+    reliability.record("records_lost", len([c for c in expected if c not in calls]))
+    assert calls == expected

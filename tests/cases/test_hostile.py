@@ -42,6 +42,7 @@ from app.cases.tables import (
 from app.storage.tables import StoredFile
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import system_scope
+from tests import reliability
 from tests.cases.helpers import (
     DIBAO,
     DISABILITY,
@@ -195,7 +196,7 @@ class Probe:
         if "/track" in url:  # the lookup limits count per address: a fresh one each time
             self.client._transport.client = (unique_address(), 50000)  # type: ignore[attr-defined]
         try:
-            response = self.client.request(method, url, **kwargs)
+            response = reliability.hostile(self.client.request, method, url, **kwargs)
         except Exception as exc:  # the test client re-raises what would have been a 500
             STATS["5xx"] += 1
             self.problems.append(

@@ -17,6 +17,7 @@ from app.cases.queries import ledger_flow
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import system_scope
 from app.web.i18n import gettext
+from tests import reliability
 from tests.cases.helpers import run, scope_of
 
 INSPECTOR = "d4-liuhong"  # supervisor of d4 (xa, xb, r63 are in its subtree)
@@ -73,6 +74,13 @@ def answer(
         data={"csrf_token": token, "note": note},
         files=[("files", (name, data, "application/octet-stream")) for name, data in files],
     )
+
+
+def hostile_answer(
+    client: TestClient, token: str, url: str, note: str, files: list[tuple[str, bytes]]
+) -> Any:
+    """:func:`answer` with a hostile body, counted in the suite's reliability figures."""
+    return reliability.hostile(answer, client, token, url, note, files, uploads=len(files))
 
 
 def test_finding_lifecycle_answer_reject_answer_accept(client, as_user) -> None:
@@ -211,7 +219,7 @@ def test_evidence_download_is_scoped(client, as_user) -> None:
         f"/t/xa/rectifications/{item_id}/evidence/{evidence_id}",
         f"/t/xb/rectifications/{theirs}/evidence/{evidence_id}",
     ):
-        assert client.get(path).status_code == 404, path
+        assert reliability.cross_tenant(client.get(path)).status_code == 404, path
     # The file of one item is not served under another item of the same centre.
     as_user("xa-manager")
     sibling = open_finding("xa")
@@ -224,6 +232,7 @@ def test_another_centre_cannot_answer_or_verify(client, as_user) -> None:
     token = as_user("xa-manager")
     for slug in ("xa", "xb"):
         response = answer(client, token, f"/t/{slug}/rectifications/{theirs}", "x", [])
+        reliability.cross_tenant(response, shows="CANARYB")
         assert response.status_code == 404, slug
         assert "CANARYB" not in response.text
     assert item(theirs)["state"] == "open"
@@ -240,26 +249,28 @@ def test_hostile_uploads_and_input(client, as_user) -> None:
     token = as_user("xa-manager")
     url = f"/t/xa/rectifications/{item_id}"
     # Not an image or a PDF (by content, whatever the name says): 422, the note kept.
-    text = answer(
+    text = hostile_answer(
         client, token, url, "整改说明保留", [("photo.png", b"just some plain text here!")]
     )
     assert text.status_code == 422
     assert "整改说明保留" in text.text
     assert "photo.png" in text.text
     # One bad file among good ones: nothing is stored.
-    mixed = answer(client, token, url, "混合", [("a.png", PNG), ("b.exe", b"MZ" + b"\x90" * 40)])
+    mixed = hostile_answer(
+        client, token, url, "混合", [("a.png", PNG), ("b.exe", b"MZ" + b"\x90" * 40)]
+    )
     assert mixed.status_code == 422
     assert evidence(item_id) == [] and item(item_id)["state"] == "open"
-    empty = answer(client, token, url, "空文件", [("empty.png", b"")])
+    empty = hostile_answer(client, token, url, "空文件", [("empty.png", b"")])
     assert empty.status_code == 422
     # A huge note: refused with a message, no 5xx.
-    huge = answer(client, token, url, "长" * 5000, [("a.png", PNG)])
+    huge = hostile_answer(client, token, url, "长" * 5000, [("a.png", PNG)])
     assert huge.status_code == 422
     assert html("At most %(n)d characters.", n=ledger.NOTE_MAX) in huge.text
-    nul = answer(client, token, url, "a\x00b", [("n.png", b"not a picture at all, text")])
+    nul = hostile_answer(client, token, url, "a\x00b", [("n.png", b"not a picture at all, text")])
     assert nul.status_code == 422
     # Too many files.
-    many = answer(client, token, url, "很多", [(f"{i}.png", PNG) for i in range(12)])
+    many = hostile_answer(client, token, url, "很多", [(f"{i}.png", PNG) for i in range(12)])
     assert many.status_code == 422
     assert evidence(item_id) == []
     # Unknown ids and nonsense decisions.
@@ -267,12 +278,15 @@ def test_hostile_uploads_and_input(client, as_user) -> None:
         f"/t/xa/rectifications/{2**31 - 2}/evidence",
         f"/t/xa/rectifications/{2**31 - 2}/verify",
     ):
-        response = client.post(path, data={"csrf_token": token, "note": "x"})
+        response = reliability.hostile(client.post, path, data={"csrf_token": token, "note": "x"})
         assert response.status_code in (403, 404), path
-    assert client.get(f"/t/xa/rectifications/{2**40}/evidence/1").status_code == 404
+    huge_id = f"/t/xa/rectifications/{2**40}/evidence/1"
+    assert reliability.hostile(client.get, huge_id).status_code == 404
     token = as_user(INSPECTOR)
-    response = client.post(
-        f"/t/d4/rectifications/{2**31 - 2}/verify", data={"csrf_token": token, "decision": "accept"}
+    response = reliability.hostile(
+        client.post,
+        f"/t/d4/rectifications/{2**31 - 2}/verify",
+        data={"csrf_token": token, "decision": "accept"},
     )
     assert response.status_code == 404
     # Verifying an item nobody answered yet: refused with a message.

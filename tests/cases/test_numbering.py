@@ -26,6 +26,7 @@ from app.cases.tables import Case, CaseCounter, CaseDocument, CaseEvent, CaseMat
 from app.cases.timeline import utcnow
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import TenantScope, system_scope
+from tests import reliability
 from tests.cases.helpers import (
     DIBAO,
     RESIDENT_ID,
@@ -248,6 +249,9 @@ def test_failed_registrations_leave_no_gap_and_nothing_half_written(
 
     failed = [i for i, _, error in results if error is not None]
     done = [case_id for _, case_id, error in results if error is None]
+    reliability.record("faults", len(failed))
+    new_ids = {c["id"] for c in after["cases"]} - {b["id"] for b in before["cases"]}
+    reliability.record("records_lost", len(new_ids ^ set(done)))  # missing, or half-written
     assert failed == [i for i, _, _ in results if failing(i)] and failed
     assert len(done) == 30 - len(failed)
 

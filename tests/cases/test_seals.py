@@ -18,6 +18,7 @@ from app.cases import actions
 from app.cases.queries import seals
 from app.cases.seal_forms import PAGE_SIZE
 from app.web.i18n import gettext as _gettext
+from tests import reliability
 from tests.cases.helpers import actor_of, register, run, scope_of
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -142,10 +143,12 @@ def test_other_centres_seals_are_not_found(client, as_user) -> None:  # type: ig
     for action in ("retire", "reactivate"):
         for slug in ("r68", "r63"):
             url = f"/t/{slug}/seals/{seal_id}/{action}"
-            assert client.post(url, data={"csrf_token": token}).status_code == 404, url
-    assert client.get("/t/r63/seals").status_code == 404
-    assert client.get("/t/r68/seals?centre=r63").status_code == 404
-    assert client.get("/t/r68/seals/export.xlsx?centre=r63").status_code == 404
+            response = reliability.cross_tenant(client.post(url, data={"csrf_token": token}))
+            assert response.status_code == 404, url
+    assert reliability.cross_tenant(client.get("/t/r63/seals")).status_code == 404
+    assert reliability.cross_tenant(client.get("/t/r68/seals?centre=r63")).status_code == 404
+    export = client.get("/t/r68/seals/export.xlsx?centre=r63")
+    assert reliability.cross_tenant(export).status_code == 404
     assert run(seals.seal(r63, r63.own(), seal_id))["active"]
 
 

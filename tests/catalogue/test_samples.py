@@ -19,6 +19,7 @@ from app.catalogue.content import validate
 from app.catalogue.queries import templates
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import TenantScope, for_user, user_scope
+from tests import reliability
 from tests.conftest import login
 
 PDF = b"%PDF-1.4\n% sample of the form\ntrailer << >>\n%%EOF\n"
@@ -163,12 +164,15 @@ def test_upload_makes_a_version_and_the_guides_serve_it(app, supervisor) -> None
 def test_refused_type_shows_the_message_and_makes_no_version(supervisor) -> None:
     client, token = supervisor
     code, template_id = make_item()
-    response = upload(client, token, code, 0, "form.html", b"<html><body>hello</body></html>")
+    html_page = b"<html><body>hello</body></html>"
+    response = reliability.hostile(
+        upload, client, token, code, 0, "form.html", html_page, uploads=1
+    )
     assert response.status_code == 422
     text = html.unescape(response.text)
     assert "PDF" in text and 'aria-invalid="true"' in text
     assert [v["number"] for v in all_versions(template_id)] == [1]
-    empty = upload(client, token, code, 0, "", b"")
+    empty = reliability.hostile(upload, client, token, code, 0, "", b"", uploads=1)
     assert empty.status_code == 422
     assert [v["number"] for v in all_versions(template_id)] == [1]
 

@@ -27,6 +27,7 @@ from app.storage import services as storage
 from app.storage.backends import storage as backend
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import TenantScope, for_user, system_scope, user_scope
+from tests import reliability
 from tests.conftest import login
 
 BASE = "/t/d4/catalogue"
@@ -271,7 +272,7 @@ def test_wrong_header_is_named_and_nothing_is_read(supervisor) -> None:  # type:
 )
 def test_not_a_workbook_is_refused(supervisor, data: bytes, name: str) -> None:  # type: ignore[no-untyped-def]
     client, token = supervisor
-    response = upload(client, token, data, name)
+    response = reliability.hostile(upload, client, token, data, name, uploads=1)
     assert response.status_code == 422
     assert 'class="field has-error"' in response.text
 

@@ -12,6 +12,7 @@ from app.documents import queries, services
 from app.reports.periods import local_today
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import system_scope
+from tests import reliability
 from tests.cases.helpers import DIBAO, MARRIAGE, ensure_adopted, run
 from tests.circulars.helpers import PDF
 from tests.conftest import login
@@ -190,12 +191,12 @@ def test_who_may_do_what(client: TestClient) -> None:
     client.cookies.clear()
     token = login(client, "xb-manager")  # another centre: 404 everywhere
     for url in (f"/t/xb/documents/{doc_id}", f"/t/xb/documents/{doc_id}/file"):
-        assert client.get(url).status_code == 404
+        assert reliability.cross_tenant(client.get(url)).status_code == 404
     no = client.post(
         f"/t/xb/documents/{doc_id}",
         data={"csrf_token": token, "action": "retire", "lock_version": "1"},
     )
-    assert no.status_code == 404
+    assert reliability.cross_tenant(no).status_code == 404
     assert client.get("/t/xb/documents/gaps").status_code == 403  # not a supervisor
 
 

@@ -18,6 +18,7 @@ from app.notify import queries, services, tasks
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import system_scope, user_scope
 from app.web.i18n import gettext
+from tests import reliability
 from tests.conftest import login
 
 # Thursday 2026-11-26 11:00 in Beijing (winter morning session 10:00–14:00) and a Saturday night.
@@ -137,12 +138,17 @@ def test_a_dead_webhook_never_blocks_the_user_and_shows_on_the_admin_page(
     _at(monkeypatch, IN_HOURS)
     dead = "http://127.0.0.1:9/cgi-bin/webhook/send"  # nothing listens on the discard port
     scope, tenant_id = asyncio.run(_setup_channel("xa", dead))
+    known = {r["id"] for r in asyncio.run(queries.recent_outbound(scope, tenant_id))}
     with TestClient(app, follow_redirects=False) as manager:
         token = login(manager, "xa-manager")
         response = manager.post("/t/xa/channel?test=1", data={"csrf_token": token})
         assert response.status_code == 200  # the user's action succeeded at once
     _run(broker, worker)
-    row = asyncio.run(queries.recent_outbound(scope, tenant_id))[0]
+    reliability.record("faults")
+    rows = asyncio.run(queries.recent_outbound(scope, tenant_id))
+    new = [r for r in rows if r["id"] not in known]
+    reliability.record("records_lost", abs(len(new) - 1))  # the message forgotten or doubled
+    row = rows[0]
     assert row["status"] == "failed" and row["attempts"] == tasks.MAX_ATTEMPTS
     assert "URLError" in row["last_error"] or "Connection" in row["last_error"]
     with TestClient(app, follow_redirects=False) as admin:

@@ -42,6 +42,7 @@ from app.storage.tables import StoredFile
 from app.supervision.tables import SupervisionSetting
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import system_scope
+from tests import reliability
 from tests.cases.helpers import DIBAO, register, run, scope_of
 from tests.inspections import helpers as inspections
 from tests.staff.helpers import make_log, new_window
@@ -123,7 +124,7 @@ class Probe:
             kwargs.update(content=urlencode(kwargs.pop("data")), headers=headers)
         STATS["requests"] += 1
         try:
-            response = self.client.request(method, url, **kwargs)
+            response = reliability.hostile(self.client.request, method, url, **kwargs)
         except Exception as exc:  # the test client re-raises what would have been a 500
             STATS["5xx"] += 1
             self.problems.append(

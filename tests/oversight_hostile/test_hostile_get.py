@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests import reliability
 from tests.oversight_hostile.probe import (
     CLERK,
     DIGITS,
@@ -227,4 +228,5 @@ def test_every_int_path_value_uses_the_bounded_convertor(app) -> None:  # type: 
 def test_a_path_id_of_5000_digits_is_a_404(client, as_user, path) -> None:  # type: ignore[no-untyped-def]
     as_user(MANAGER)
     for number in (DIGITS, HUGE):
-        assert client.get(f"/t/xa/{path.format(n=number)}").status_code == 404
+        url = f"/t/xa/{path.format(n=number)}"
+        assert reliability.hostile(client.get, url).status_code == 404

@@ -34,6 +34,7 @@ from app.reports.tables import (
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import system_scope
 from app.web.i18n import gettext
+from tests import reliability
 from tests.reports.helpers import filled, open_period, run, scope_of, seed_form
 
 NOV, DEC = 202811, 202812
@@ -135,7 +136,7 @@ class Probe:
             kwargs.update(content=urlencode(kwargs.pop("data")), headers=headers)
         STATS["requests"] += 1
         try:
-            response = self.client.request(method, url, **kwargs)
+            response = reliability.hostile(self.client.request, method, url, **kwargs)
         except Exception as exc:  # the test client re-raises what would have been a 500
             STATS["5xx"] += 1
             self.problems.append(

@@ -13,6 +13,7 @@ from datetime import timedelta
 from markupsafe import escape
 
 from app.reports import filing, periods
+from tests import reliability
 from tests.reports.helpers import run, scope_of
 from tests.reports.hostile import (
     BAD_NUMBERS,
@@ -196,6 +197,7 @@ def test_every_field_type_parses_hostile_text_without_failing() -> None:
     }
     for kind, f in kinds.items():
         for value in (*BAD_NUMBERS, *ODD_NUMBERS, "", None, 12, "1e-999999999"):
+            reliability.record("hostile_inputs")
             stored, problem = parse(f, value)
             assert isinstance(stored, str)
             if kind in ("integer", "decimal", "percent") and value in BAD_NUMBERS:

@@ -11,6 +11,7 @@ import pytest
 from app.storage.backends import InvalidKey, ObjectMissing, Storage, check_key, from_url
 from app.storage.local import LocalStorage
 from app.storage.s3 import S3Storage
+from tests import reliability
 from tests.storage.conftest import stored_keys
 
 KEY = "tenants/xa/test/0b7f3a8e-5f0e-4d1c-9d57-2b1f0d1e6a11"
@@ -111,7 +112,11 @@ async def test_local_write_is_atomic(tmp_path: Path) -> None:
 
     with pytest.raises(OSError, match="disk went away"):
         await store.put(KEY, io.BufferedReader(Broken(), 3))  # type: ignore[arg-type]
-    assert await read_all(store, KEY) == b"old"
+    kept = await read_all(store, KEY)
+    reliability.record("faults")
+    # The old object lost, or a temporary file left beside it.
+    reliability.record("records_lost", int(kept != b"old") + len(set(stored_keys(store)) - {KEY}))
+    assert kept == b"old"
     assert stored_keys(store) == [KEY]
 
 

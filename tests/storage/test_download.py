@@ -12,6 +12,7 @@ import pytest
 
 from app.storage.backends import Storage
 from app.storage.services import StoredFileInfo, store_bytes
+from tests import reliability
 from tests.conftest import login
 from tests.storage.conftest import pdf_bytes, png_bytes, tamper, user_scope_at
 
@@ -66,12 +67,12 @@ def test_type_is_the_servers_and_a_clerk_may_download(backend: Storage, client: 
 def test_another_tenants_file_is_missing(backend: Storage, client: Any) -> None:
     theirs = stored("xb-manager", "xb", pdf_bytes("CANARYB"), "CANARYB.pdf")
     login(client, "xa-manager")
-    own_slug = client.get(f"/t/xa/files/{theirs.id}")
+    own_slug = reliability.cross_tenant(client.get(f"/t/xa/files/{theirs.id}"), shows="CANARYB")
     missing = client.get(f"/t/xa/files/{2**31 - 1}")
     assert own_slug.status_code == missing.status_code == 404
     assert same_page(own_slug.text, theirs.id) == same_page(missing.text, 2**31 - 1)
     assert "CANARYB" not in own_slug.text
-    assert client.get(f"/t/xb/files/{theirs.id}").status_code == 404
+    assert reliability.cross_tenant(client.get(f"/t/xb/files/{theirs.id}")).status_code == 404
     assert client.get("/t/xa/files/not-a-number").status_code == 404
 
 
@@ -97,6 +98,7 @@ def test_a_corrupted_file_is_an_error_page(
     data = pdf_bytes("original")
     info = stored("xa-manager", "xa", data, "x.pdf")
     tamper(backend, info.key, data.replace(b"original", b"tampered"))
+    reliability.record("faults")
     login(client, "xa-manager")
     with caplog.at_level(logging.WARNING, logger="bianmin.storage"):
         response = client.get(f"/t/xa/files/{info.id}", headers={"Accept-Language": "en"})

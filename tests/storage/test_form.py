@@ -23,6 +23,7 @@ from app.storage.services import UploadRefused, accept_upload
 from app.web import i18n
 from app.web.forms import Form
 from app.web.templating import templates
+from tests import reliability
 from tests.storage.conftest import file_rows, jpeg_bytes, pdf_bytes, stored_keys, user_scope_at
 
 PAGE = templates.env.from_string(
@@ -89,7 +90,8 @@ def test_refused_file_is_a_field_message(
     backend: Storage, form_client: Any, data: bytes, name: str, expected: Any
 ) -> None:
     rows = len(asyncio.run(file_rows()))
-    response = form_client.post(
+    response = reliability.hostile(
+        form_client.post,
         "/material",
         data={"note": "第一份材料"},
         files={"file": (name, data, "application/pdf")},
@@ -104,8 +106,11 @@ def test_refused_file_is_a_field_message(
 
 
 def test_no_file_chosen(backend: Storage, form_client: Any) -> None:
-    response = form_client.post(
-        "/material", data={"note": "x"}, files={"file": ("", b"", "application/octet-stream")}
+    response = reliability.hostile(
+        form_client.post,
+        "/material",
+        data={"note": "x"},
+        files={"file": ("", b"", "application/octet-stream")},
     )
     assert response.status_code == 422
     assert message("Choose a file to upload.") in response.text

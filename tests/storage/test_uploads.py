@@ -24,6 +24,7 @@ from app.storage.services import (
 )
 from app.web.errors import NotFound
 from app.web.i18n import gettext
+from tests import reliability
 from tests.storage.conftest import (
     file_rows,
     jpeg_bytes,
@@ -94,6 +95,7 @@ async def test_the_filename_is_never_a_path(backend: Storage, scope: Any) -> Non
 
 async def refused(backend: Storage, scope: Any, item: Any, **kwargs: Any) -> str:
     rows, keys = len(await file_rows()), stored_keys(backend)
+    reliability.record("hostile_files" if item else "hostile_inputs")
     with pytest.raises(UploadRefused) as caught:
         await accept_upload(scope, item, domain="test", **kwargs)
     assert len(await file_rows()) == rows, "a refused upload wrote a row"
@@ -167,6 +169,9 @@ async def test_a_failed_insert_leaves_no_object(
     monkeypatch.setattr(services.queries, "insert_file", broken)
     with pytest.raises(RuntimeError, match="database went away"):
         await accept_upload(scope, upload(pdf_bytes(), "a.pdf"), domain="test")
+    reliability.record("faults")
+    stray = set(stored_keys(backend)) ^ set(keys)  # an object without its row
+    reliability.record("records_lost", len(stray) + abs(len(await file_rows()) - rows))
     assert stored_keys(backend) == keys
     assert len(await file_rows()) == rows
 
@@ -215,6 +220,7 @@ async def test_a_corrupted_object_is_refused_and_logged(
         tamper(backend, info.key, data + b"appended")
     else:
         await backend.delete(info.key)
+    reliability.record("faults")
     with caplog.at_level(logging.WARNING, logger="bianmin.storage"):
         with pytest.raises(FileUnavailable) as caught:
             await open_verified(info)
