@@ -97,9 +97,25 @@ def _admin_lines() -> None:
         print(f"\n  >>> {line}\n", flush=True)
 
 
+def _metrics_dir(workers: int) -> None:
+    """Several web workers count into one directory (prometheus_client multiprocess mode),
+    set before any worker starts; files of processes that are gone are cleared."""
+    import os
+
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(settings.var_dir / "prometheus")
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from app.ops.prometheus import prepare_multiprocess_dir
+
+        prepare_multiprocess_dir(Path(os.environ["PROMETHEUS_MULTIPROC_DIR"]))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
+    from app.ops import logs
+
+    _metrics_dir(args.workers)
     _admin_lines()
     print(f"Serving on http://{args.host}:{args.port}", flush=True)
     uvicorn.run(
@@ -108,8 +124,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         workers=args.workers,
-        proxy_headers=True,
-        log_level="info",
+        proxy_headers=True,  # client address from X-Forwarded-For of FORWARDED_ALLOW_IPS only
+        log_config=logs.dict_config(),  # JSON (LOG_FORMAT) in every worker process too
+        log_level=settings.log_level.lower(),
+        access_log=False,  # it would log query strings: app.ops.access logs route templates
     )
     return 0
 
@@ -131,14 +149,40 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     from app.jobs.runner import run_worker
+    from app.ops import logs
 
+    logs.configure()  # LOG_FORMAT / LOG_LEVEL, as in the web processes
     return run_worker(args.threads)
 
 
 def cmd_scheduler(args: argparse.Namespace) -> int:
     from app.jobs.runner import run_scheduler
+    from app.ops import logs
 
+    logs.configure()
     return run_scheduler()
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    from app.backup import commands
+
+    if bool(args.dest) == bool(args.prune):
+        print("backup: give either DEST or --prune DIR", file=sys.stderr)
+        return 2
+    if args.prune:
+        keep = (args.keep_daily, args.keep_weekly, args.keep_monthly)
+        return commands.run_prune(Path(args.prune), *keep, dry_run=args.dry_run)
+    return commands.run_backup(Path(args.dest))
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from app.backup import commands
+
+    if args.check:
+        return commands.run_check(Path(args.src))
+    return commands.run_restore(
+        Path(args.src), resume=args.resume, ignore_id_key=args.ignore_id_key
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -157,7 +201,11 @@ def parser() -> argparse.ArgumentParser:
             "  tenants list               print the tenant tree\n"
             "  users create-admin USER    create a platform admin, print a set-password link\n"
             "  users reset-link USERNAME  print a one-time set-password link\n"
-            "  demo [PATH]                load demo data into the embedded database"
+            "  demo [PATH]                load demo data into the embedded database\n"
+            "  backup DEST                database snapshot + stored files + manifest\n"
+            "  backup --prune DIR         delete old backups (14 daily, 8 weekly, 12 monthly)\n"
+            "  restore SRC [--resume]     restore a backup into an empty database and store\n"
+            "  restore SRC --check        verify a backup's checksums, restore nothing"
         ),
     )
     sub = p.add_subparsers(dest="command", required=True)
@@ -204,6 +252,29 @@ def parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="load demo data (embedded database only)")
     demo.add_argument("path", nargs="?", default=str(ROOT / "tenants" / "demo"))
     demo.set_defaults(func=cmd_demo)
+
+    backup = sub.add_parser("backup", help="write a backup, or prune old ones (maintenance role)")
+    backup.add_argument("dest", nargs="?", help="a new (or empty) directory")
+    backup.add_argument("--prune", metavar="DIR", help="apply the retention rule in DIR")
+    backup.add_argument("--keep-daily", type=int, default=14)
+    backup.add_argument("--keep-weekly", type=int, default=8)
+    backup.add_argument("--keep-monthly", type=int, default=12)
+    backup.add_argument("--dry-run", action="store_true", help="with --prune: only list")
+    backup.set_defaults(func=cmd_backup)
+    restore = sub.add_parser("restore", help="restore a backup into an empty database and store")
+    restore.add_argument("src")
+    restore.add_argument(
+        "--check", action="store_true", help="only verify the backup (every checksum)"
+    )
+    restore.add_argument(
+        "--resume", action="store_true", help="accept objects a failed restore already stored"
+    )
+    restore.add_argument(
+        "--ignore-id-key",
+        action="store_true",
+        help="restore although the ID hash key differs (ID-number searches will find nothing)",
+    )
+    restore.set_defaults(func=cmd_restore)
     return p
 
 

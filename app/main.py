@@ -31,6 +31,8 @@ from app.documents import routes as document_routes
 from app.inspections import routes as inspection_routes
 from app.jobs import runner
 from app.notify import routes as notify_routes
+from app.ops import routes as ops_routes
+from app.ops.access import AccessLog, RequestUser
 from app.reports import routes as report_routes
 from app.settings import settings
 from app.staff import routes as staff_area_routes
@@ -50,6 +52,7 @@ log = logging.getLogger("bianmin")
 
 def all_routes() -> list[BaseRoute]:
     return [
+        *ops_routes.routes,
         *web_routes.routes,
         *account_routes.routes,
         *tenancy_routes.routes,
@@ -105,11 +108,14 @@ async def lifespan(app: Starlette) -> AsyncIterator[None]:
 
 
 class App:
-    """The Starlette app wrapped by the security-header layer (so 500 pages get them too)."""
+    """The Starlette app wrapped by the security-header layer (so 500 pages get them too) and,
+    outermost, the access log (request id, log context, request metrics)."""
 
     def __init__(self, starlette: Starlette) -> None:
         self.starlette = starlette
-        self.asgi: ASGIApp = SecurityHeaders(starlette, hsts=settings.secure_cookies)
+        self.asgi: ASGIApp = AccessLog(
+            SecurityHeaders(starlette, hsts=settings.secure_cookies), starlette.router
+        )
 
     @property
     def routes(self) -> list[BaseRoute]:
@@ -124,6 +130,7 @@ def create_app() -> App:
         routes=all_routes(),
         middleware=[
             Middleware(SessionMiddleware),
+            Middleware(RequestUser),  # the session's user into the log context
             Middleware(CSRFMiddleware, reject=pages.reject_csrf),
             Middleware(TenantScopeMiddleware),
         ],

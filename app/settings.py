@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,10 +48,34 @@ class Settings:
     admin_password: str | None = None
     storage_url: str = ""  # unset → $VAR_DIR/files; s3://bucket?endpoint_url=…&region=…
     upload_max_mb: int = 20
+    log_format: str = "json"  # json | text (one readable line, for developers)
+    log_level: str = "INFO"
+    # Addresses (CIDRs) that may read /metrics; everyone else gets the 404 page.
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
 
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _choice(name: str, default: str, allowed: set[str]) -> str:
+    value = (os.environ.get(name) or default).strip()
+    if value.lower() not in {a.lower() for a in allowed}:
+        raise ValueError(f"{name} must be one of {', '.join(sorted(allowed))}, not {value!r}")
+    return value
+
+
+def _networks(name: str, default: str) -> tuple[str, ...]:
+    """Comma-separated CIDRs (a bare address is one host); refuses anything else at start."""
+    raw = os.environ.get(name)
+    parts = [p.strip() for p in (default if raw is None else raw).split(",") if p.strip()]
+    try:
+        return tuple(str(ipaddress.ip_network(p, strict=False)) for p in parts)
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+
+
+LOG_LEVELS = {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}
 
 
 def load() -> Settings:
@@ -84,6 +109,9 @@ def load() -> Settings:
         admin_password=os.environ.get("ADMIN_PASSWORD") or None,
         storage_url=os.environ.get("STORAGE_URL", "").strip(),
         upload_max_mb=_int("UPLOAD_MAX_MB", 20),
+        log_format=_choice("LOG_FORMAT", "json", {"json", "text"}).lower(),
+        log_level=_choice("LOG_LEVEL", "INFO", LOG_LEVELS).upper(),
+        metrics_allow=_networks("METRICS_ALLOW", "127.0.0.1/32,::1/128"),
     )
 
 

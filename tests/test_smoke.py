@@ -4,7 +4,7 @@ from tests.conftest import login
 def test_health(client) -> None:
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "storage": "ok"}
 
 
 def test_login_and_home(client) -> None:

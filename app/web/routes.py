@@ -1,12 +1,11 @@
-"""The shell: the front door, the language switch and the health check."""
+"""The shell: the front door and the language switch (``/healthz`` lives in app.ops)."""
 
 from __future__ import annotations
 
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
-from app import db
 from app.accounts import queries as accounts
 from app.accounts.sessions import LANG_COOKIE
 from app.tenancy import queries as tenancy
@@ -51,20 +50,7 @@ async def language(request: Request) -> Response:
     return response
 
 
-async def healthz(request: Request) -> Response:
-    checks = {"database": "ok"}
-    status = 200
-    try:
-        await db.ping()
-    except Exception as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
-        status = 503
-    body = {"status": "ok" if status == 200 else "error", **checks}
-    return JSONResponse(body, status_code=status, headers={"Cache-Control": "no-store"})
-
-
 routes = [
     Route("/", home, methods=["GET"]),
     Route("/language", language, methods=["POST"]),
-    Route("/healthz", healthz, methods=["GET"]),
 ]

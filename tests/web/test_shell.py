@@ -130,7 +130,16 @@ def test_healthz_reports_a_dead_database(app) -> None:  # type: ignore[no-untype
         db.use_engine(good)
     assert response.status_code == 503
     body = response.json()
-    assert body["status"] == "error" and body["database"].startswith("error")
+    assert body["status"] == "error" and body["database"].startswith("error: ")
+    assert body["broker"] == body["storage"] == "ok"  # each part on its own (tests/ops)
+
+
+def test_healthz_reports_each_part(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "broker": "ok", "storage": "ok"}
+    assert response.headers["cache-control"] == "no-store"
+    assert "set-cookie" not in response.headers  # no session for a probe
 
 
 def test_htmx_is_vendored_and_configured(client: TestClient) -> None:
