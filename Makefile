@@ -42,10 +42,11 @@ test-pg: $(STAMP)
 	@test -n "$$TEST_PG_ADMIN_URL" || { echo "TEST_PG_ADMIN_URL is not set"; exit 2; }
 	$(PY) -m pytest -m "not browser and not brokers" $(XDIST)
 
-# Jobs through the real brokers: TEST_REDIS_URL, TEST_AMQP_URL and TEST_PG_ADMIN_URL must
+# Jobs through the real brokers (a worker SIGKILLed mid-job, two schedulers, /metrics and
+# /healthz against each broker): TEST_REDIS_URL, TEST_AMQP_URL and TEST_PG_ADMIN_URL must
 # all be set (.ci/run starts what is missing); a missing one fails, it does not skip.
 test-brokers: $(STAMP)
-	$(PY) -m pytest -m brokers tests/jobs/test_brokers.py
+	$(PY) -m pytest -m brokers tests/jobs tests/ops
 
 # The roll-up benchmark (issue 6; not part of `make test`): a throwaway database, generated
 # data, timings.  PostgreSQL needs a superuser DSN in TEST_PG_ADMIN_URL (default

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from app import db
 from app.cases.queries import stats as queries
+from app.jobs import faults
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import system_scope
 
@@ -31,6 +32,7 @@ async def refresh(now: datetime | None = None) -> int:
             for tenant_id, month in marked:
                 counts = await queries.count_month(scope, tenant_id, month)
                 await queries.store_month(scope, tenant_id, month, counts, now)
+                await faults.checkpoint("cases.stats.stored")  # some months written, uncommitted
         done += len(marked)
         if len(marked) < BATCH:
             return done

@@ -175,13 +175,30 @@ async def update_outbound(scope: TenantScope, outbound_id: int, **values: Any) -
     )
 
 
-async def claim_outbound(scope: TenantScope, outbound_id: int) -> bool:
-    """Take a message for sending (pending/held → sending); ``False`` if another has it."""
+async def claim_outbound(scope: TenantScope, outbound_id: int, lease_until: datetime) -> bool:
+    """Take a message for sending (pending/held → sending, the claim's lease ending at
+    ``lease_until``); ``False`` if another has it."""
     rows = (
-        await Outbound.update({Outbound.status: "sending"})
+        await Outbound.update({Outbound.status: "sending", Outbound.next_attempt_at: lease_until})
         .where(
             (Outbound.id == outbound_id)
             & Outbound.status.is_in(["pending", "held"])
+            & Outbound.tenant.is_in(list(scope.write_ids))
+        )
+        .returning(Outbound.id)
+    )
+    return bool(rows)
+
+
+async def drop_lost(scope: TenantScope, outbound_id: int, now: datetime) -> bool:
+    """Take a ``sending`` message whose claim's lease has ended (its worker died) so that it
+    can be failed once; ``False`` if it is not (or no longer) such a message."""
+    rows = (
+        await Outbound.update({Outbound.status: "failed"})
+        .where(
+            (Outbound.id == outbound_id)
+            & (Outbound.status == "sending")
+            & (Outbound.next_attempt_at.is_null() | (Outbound.next_attempt_at < now))
             & Outbound.tenant.is_in(list(scope.write_ids))
         )
         .returning(Outbound.id)

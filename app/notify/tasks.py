@@ -1,4 +1,11 @@
-"""Delivering channel messages: retries with backoff, held outside service hours unless urgent."""
+"""Delivering channel messages: retries with backoff, held outside service hours unless urgent.
+
+A message is claimed (``sending``, with a lease in ``next_attempt_at``) before its POST.  If
+the worker dies between the claim and recording the result, nobody can know whether the
+robot received it: once the lease has run out, the next job for it marks it failed and tells
+the managers, and never posts it again (at most once: a group never sees a message twice;
+the same notice is always in the inbox too).
+"""
 
 from __future__ import annotations
 
@@ -7,12 +14,13 @@ import json
 import logging
 import urllib.error
 import urllib.request
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from app import db
 from app.accounts import queries as accounts
 from app.calendar import services as calendar
-from app.jobs import actor
+from app.jobs import actor, faults
+from app.jobs.leases import lease
 from app.jobs.sweeps import sweep
 from app.notify import queries
 from app.notify.services import notify, now
@@ -24,6 +32,8 @@ from app.web.i18n import gettext as _
 log = logging.getLogger("bianmin.notify")
 MAX_ATTEMPTS = 6
 TIMEOUT_SECONDS = 10
+SENDING_LEASE_SECONDS = 60  # a claim older than this belongs to a dead worker
+LOST = "the worker stopped while sending: delivery unknown, not sent again"
 
 
 class DeliveryFailed(Exception):
@@ -72,6 +82,9 @@ async def deliver(outbound_id: int) -> None:
     if row is None or row["status"] in ("sent", "failed"):
         return
     moment = now()
+    if row["status"] == "sending":
+        await _sending(scope, row, moment)
+        return
     tenant_id = row["tenant_id"]
     if not row["urgent"] and not await calendar.in_service(scope, tenant_id, moment):
         async with db.write(scope):
@@ -83,7 +96,9 @@ async def deliver(outbound_id: int) -> None:
             )
         return
     async with db.write(scope):
-        if not await queries.claim_outbound(scope, outbound_id):
+        if not await queries.claim_outbound(
+            scope, outbound_id, moment + lease(SENDING_LEASE_SECONDS)
+        ):
             return
     try:
         if not row["enabled"]:
@@ -92,6 +107,7 @@ async def deliver(outbound_id: int) -> None:
     except DeliveryFailed as exc:
         await _failed(scope, row, str(exc))
         return
+    await faults.checkpoint("notify.deliver.posted")
     async with db.write(scope):
         await queries.update_outbound(
             scope, outbound_id, status="sent", sent_at=now(), attempts=row["attempts"] + 1
@@ -99,11 +115,24 @@ async def deliver(outbound_id: int) -> None:
         await queries.channel_result(scope, row["channel_id"], now(), None)
 
 
-async def _failed(scope: TenantScope, row: dict, error: str) -> None:
+async def _sending(scope: TenantScope, row: dict, moment: datetime) -> None:
+    """Another job claimed this message: look again when its lease ends, or — past it — the
+    worker died mid-send: fail it without posting again."""
+    until = row["next_attempt_at"]
+    if until is not None and until > moment:
+        delay = int((until - moment).total_seconds() * 1000) + 1000
+        deliver.send_with_options(args=(row["id"],), delay=delay)
+        return
+    await _failed(scope, row, LOST, lost=True)
+
+
+async def _failed(scope: TenantScope, row: dict, error: str, *, lost: bool = False) -> None:
     attempts = row["attempts"] + 1
-    final = attempts >= MAX_ATTEMPTS or error == "channel disabled"
+    final = lost or attempts >= MAX_ATTEMPTS or error == "channel disabled"
     log.warning("channel delivery %s failed (attempt %d): %s", row["id"], attempts, error)
     async with db.write(scope):
+        if lost and not await queries.drop_lost(scope, row["id"], now()):
+            return  # another job resolved it first
         await queries.update_outbound(
             scope,
             row["id"],

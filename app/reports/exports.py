@@ -5,15 +5,16 @@
 commit.  The actor (:func:`run`) builds the workbook under exactly that scope — the file
 holds what the requester could see when asking — writing its progress every few rows in
 short transactions of their own, then stores the file under ``tenants/<slug>/reports/…``
-and marks the job done; or failed, with a message the page shows.  A job that is done is
-never built again, and a run that loses the race to finish deletes its own file.
+and marks the job done in the same transaction as the file's row; or failed, with a message
+the page shows.  A job that is done is never built again, and a run that loses the race to
+finish keeps no file.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,6 +23,7 @@ from starlette.requests import Request
 from app import db, jobs
 from app.accounts import audit
 from app.accounts.queries import UserInfo
+from app.jobs import faults
 from app.metrics import months_between
 from app.reports import definition as definitions
 from app.reports import filing, rollup, xlsx
@@ -313,9 +315,17 @@ async def run(job_id: int) -> str:
         return "done"
     try:
         data, filename, total = await _build(scope, tree, row)
-        info = await storage.store_bytes(
-            scope, data, domain=DOMAIN, filename=filename, allowed=(xlsx.XLSX,), max_bytes=MAX_BYTES
+        await storage.store_bytes(
+            scope,
+            data,
+            domain=DOMAIN,
+            filename=filename,
+            allowed=(xlsx.XLSX,),
+            max_bytes=MAX_BYTES,
+            attach=_finisher(scope, row, storage.display_name(filename, xlsx.XLSX), total),
         )
+    except _FinishedElsewhere:  # another delivery finished first: its file is the one kept
+        return "done"
     except ExportError as exc:
         await queries.update_job(
             scope, row, status="failed", error=exc.message, finished_at=datetime.now(UTC)
@@ -331,9 +341,25 @@ async def run(job_id: int) -> str:
             finished_at=datetime.now(UTC),
         )
         raise  # retried: a later run may still succeed
-    finished = await queries.finish_job(
-        scope, row, file_id=info.id, filename=info.filename, total=total, now=datetime.now(UTC)
-    )
-    if not finished:  # another delivery finished first: keep one file only
-        await storage.delete_file(scope, info.id)
     return "done"
+
+
+class _FinishedElsewhere(Exception):
+    """Another delivery of the job attached its file first (this one's is not kept)."""
+
+
+def _finisher(
+    scope: TenantScope, row: dict[str, Any], filename: str, total: int
+) -> Callable[[int], Awaitable[None]]:
+    """Mark the job done in the transaction that writes its file's row: a worker killed at
+    any moment leaves either both or neither (at most an unreferenced object)."""
+
+    async def attach(file_id: int) -> None:
+        await faults.checkpoint("reports.export.stored")
+        now = datetime.now(UTC)
+        if not await queries.finish_job(
+            scope, row, file_id=file_id, filename=filename, total=total, now=now
+        ):
+            raise _FinishedElsewhere()
+
+    return attach

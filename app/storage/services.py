@@ -16,7 +16,7 @@ import re
 import tempfile
 import unicodedata
 import uuid
-from collections.abc import AsyncGenerator, Iterable
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import IO, Any
@@ -210,10 +210,15 @@ async def store_bytes(
     allowed: Iterable[FileType] = DEFAULT_TYPES,
     max_bytes: int | None = None,
     tenant_id: int | None = None,
+    attach: Callable[[int], Awaitable[None]] | None = None,
 ) -> StoredFileInfo:
-    """Check and store bytes the server has (imports, generated files) like an upload."""
+    """Check and store bytes the server has (imports, generated files) like an upload.
+
+    ``attach(file_id)`` runs inside the transaction that writes the file's row, so the
+    caller's own row can point at the file in the same commit (if it raises, neither is
+    kept and the object is deleted again)."""
     checked = check_bytes(data, allowed, max_bytes)
-    return await _store(scope, tenant_id, domain, io.BytesIO(data), filename, checked)
+    return await _store(scope, tenant_id, domain, io.BytesIO(data), filename, checked, attach)
 
 
 async def _store(
@@ -223,6 +228,7 @@ async def _store(
     source: IO[bytes],
     filename: str | None,
     checked: Checked,
+    attach: Callable[[int], Awaitable[None]] | None = None,
 ) -> StoredFileInfo:
     if db.in_transaction():
         raise RuntimeError("store files before opening a transaction (the upload may be slow)")
@@ -251,6 +257,8 @@ async def _store(
                 sha256=checked.sha256,
                 created_by=scope.user_id,
             )
+            if attach is not None:
+                await attach(row["id"])
     except BaseException:
         await _forget(key)
         raise
