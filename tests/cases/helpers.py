@@ -124,3 +124,26 @@ async def ensure_seal(slug: str, name: str = "") -> int:
 
     async with db.write(system):
         return await seals.insert_seal(system, tenant_id, name or f"{slug} 行政审批专用章")
+
+
+async def start_for_light(
+    now: datetime, light: str, legal_exceeded: bool = False, slug: str = "xa"
+) -> datetime:
+    """A moment of acceptance that gives a 低保 case (40/60 halves) ``light`` at ``now``.
+
+    Searched on the centre's real calendar, so the answer holds whatever day the suite runs
+    (a fixed "40 days ago" crosses the legal limit on some dates, around holidays)."""
+    from datetime import timedelta
+
+    from app.cases import deadlines, timeline
+
+    tree = await tenancy.tree()
+    scope = system_scope(tree, reason="tests: a start for a light")
+    cal, margin = await timeline.clock(scope, tree.by_slug[slug].id)
+    for hours in range(24 * 20, 24 * 200, 3):
+        start = now - timedelta(hours=hours)
+        events = [{"id": 1, "action": "accepted", "at": start, "data": {}}]
+        result = deadlines.compute(40, 60, events, cal, now, margin)
+        if result.light == light and bool(result.legal_exceeded) == legal_exceeded:
+            return start
+    raise AssertionError(f"no moment of acceptance gives {light} (legal {legal_exceeded})")

@@ -11,13 +11,13 @@ from app import db
 from app.calendar import queries as calendar_queries
 from app.calendar import services as calendar_services
 from app.calendar.workdays import SHANGHAI
-from app.cases import deadlines, lights, tasks, timeline
+from app.cases import lights, tasks, timeline
 from app.cases.queries import core
 from app.jobs import TASK_MODULES
 from app.jobs.sweeps import SWEEPS
 from app.tenancy import queries as tenancy
 from app.tenancy.scope import system_scope
-from tests.cases.helpers import DIBAO, register, run
+from tests.cases.helpers import DIBAO, register, run, start_for_light
 
 CLERK = "xa-clerk"
 
@@ -40,22 +40,10 @@ def test_the_sweep_and_the_job_are_registered() -> None:
     assert tasks.calendar_changed in calendar_services._listeners
 
 
-async def _yellow_start(now: datetime) -> datetime:
-    """A moment of acceptance that makes a 低保 case (40/60 halves) yellow at ``now``."""
-    tree = await tenancy.tree()
-    cal, margin = await timeline.clock(await _system(), tree.by_slug["xa"].id)
-    for hours in range(24 * 20, 24 * 45, 3):
-        start = now - timedelta(hours=hours)
-        events = [{"id": 1, "action": "accepted", "at": start, "data": {}}]
-        if deadlines.compute(40, 60, events, cal, now, margin).light == "yellow":
-            return start
-    raise AssertionError("no moment found")
-
-
 def test_the_sweep_moves_lights_whose_moment_has_come_and_is_idempotent() -> None:
     now = datetime.now(UTC).replace(microsecond=0)
-    red = run(register(CLERK, "xa", DIBAO, now=now - timedelta(days=40), name="灯红"))
-    yellow = run(register(CLERK, "xa", DIBAO, now=run(_yellow_start(now)), name="灯黄"))
+    red = run(register(CLERK, "xa", DIBAO, now=run(start_for_light(now, "red")), name="灯红"))
+    yellow = run(register(CLERK, "xa", DIBAO, now=run(start_for_light(now, "yellow")), name="灯黄"))
     green = run(register(CLERK, "xa", DIBAO, now=now - timedelta(minutes=5), name="灯绿"))
     # Stored at registration: green, with the moment of change already past for two.
     assert red["light"] == yellow["light"] == green["light"] == "green"

@@ -11,7 +11,7 @@ from app import db, metrics
 from app.cases import ledger, lights
 from app.cases.queries import stats as stat_queries
 from app.supervision.figures import centre_figures
-from tests.cases.helpers import DIBAO, register, run, scope_of
+from tests.cases.helpers import DIBAO, register, run, scope_of, start_for_light
 from tests.reports.helpers import open_period
 from tests.supervision import helpers as h
 
@@ -30,7 +30,7 @@ def test_light_counts_follow_the_stored_columns() -> None:
     month = metrics.month_key(now)
     run(lights.move_lights(now))  # other modules' cases of xa (same database) moved first
     before = run(_figures("xa", month))
-    run(register(CLERK, "xa", DIBAO, now=now - timedelta(days=40), name="监察红"))
+    run(register(CLERK, "xa", DIBAO, now=run(start_for_light(now, "red")), name="监察红"))
     run(register(CLERK, "xa", DIBAO, now=now - timedelta(days=120), name="监察超法定"))
     fresh = run(register(CLERK, "xa", DIBAO, now=now - timedelta(minutes=5), name="监察绿"))
     # Not yet swept: the stored columns still say green, and the figures read them only.
