@@ -74,11 +74,9 @@ def engine_from_url(url: str) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
         return SQLiteEngine(path=str(path), timeout=30)
     if url.startswith(("postgres://", "postgresql://")):
-        # Custom plans: a generic plan of a prepared statement (asyncpg prepares all)
-        # re-checks the row-level-security arrays on every row; tests/bench/rollup measured
-        # totals going from ~60 ms to ~1.5 s on one connection once it switched.
-        settings_ = {"plan_cache_mode": "force_custom_plan"}
-        return LoopLocalPostgresEngine(config={"dsn": url, "server_settings": settings_})
+        # plan_cache_mode is set per transaction in set_scope (not as a startup parameter,
+        # which PgBouncer refuses).
+        return LoopLocalPostgresEngine(config={"dsn": url})
     raise ValueError(f"unsupported DATABASE_URL scheme: {url.split(':', 1)[0]}")
 
 
@@ -158,7 +156,11 @@ async def set_scope(scope: Scope) -> None:
         QueryString(
             "SELECT set_config('app.read_ids', {}, true), set_config('app.write_ids', {}, true),"
             " set_config('app.shared_ids', {}, true), set_config('app.supervise_ids', {}, true),"
-            " set_config('app.user_id', {}, true), set_config('app.system', {}, true)",
+            " set_config('app.user_id', {}, true), set_config('app.system', {}, true),"
+            # Custom plans: a generic plan of a prepared statement (asyncpg prepares all)
+            # re-checks the row-level-security arrays on every row; tests/bench/rollup
+            # measured totals going from ~60 ms to ~1.5 s once a connection switched.
+            " set_config('plan_cache_mode', 'force_custom_plan', true)",
             _ids(scope.read_ids),
             _ids(scope.write_ids),
             _ids(scope.shared_ids),

@@ -152,3 +152,12 @@ async def test_audit_log_is_append_only() -> None:
     with pytest.raises(asyncpg.exceptions.InsufficientPrivilegeError):
         async with db.write(scope):
             await _sql("DELETE FROM audit_log")
+
+
+async def test_custom_plans_are_set_per_transaction_and_do_not_outlive_it() -> None:
+    """plan_cache_mode rides with the scope (PgBouncer refuses it as a startup parameter)."""
+    scope = system_scope(await tenancy.tree(), reason="tests: plan cache mode")
+    async with db.read(scope):
+        inside = (await _sql("SELECT current_setting('plan_cache_mode') AS m"))[0]["m"]
+    after = (await _sql("SELECT current_setting('plan_cache_mode') AS m"))[0]["m"]
+    assert (inside, after) == ("force_custom_plan", "auto")
