@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 PYTEST_WORKERS ?= 2
 XDIST := $(if $(filter 0,$(PYTEST_WORKERS)),,-n $(PYTEST_WORKERS) --dist loadfile)
 
-.PHONY: run test test-pg test-brokers lint browser-deps clean bench-rollup
+.PHONY: run test test-pg test-brokers lint browser-deps clean bench-rollup bench-load
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,14 @@ test-brokers: $(STAMP)
 #   make bench-rollup BENCH_ARGS="--engine sqlite --tenants 20 --months 12 --cases 200000"
 bench-rollup: $(STAMP)
 	$(PY) -m tests.bench.rollup $(BENCH_ARGS)
+
+# The load benchmark (issue 8; not part of `make test`): the busiest pages under wrk (Debian's
+# `wrk`) on uvicorn and granian next to a bare Starlette + Jinja2 + asyncpg page, on PostgreSQL
+# (2 workers; TEST_PG_ADMIN_URL as above) and SQLite (1 worker).  Full run ≈ 15–20 min on a quiet
+# machine; a quick look:
+#   make bench-load BENCH_ARGS="--engines pg --centres 5 --months 3 --duration 3 --warmup 1"
+bench-load: $(STAMP)
+	$(PY) -m tests.bench.load $(BENCH_ARGS)
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache
