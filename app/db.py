@@ -122,11 +122,20 @@ def enable_wal() -> None:
             con.close()
 
 
+async def _keep_session(connection: Any) -> None:
+    """The pool's reset on release: nothing to undo.  asyncpg's default sends
+    ``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL`` every time a connection goes
+    back — one more round trip per transaction (tests/bench/load) — but pooled connections
+    never carry session state here: the RLS settings are per transaction
+    (``set_config(…, true)``), nothing LISTENs or takes a session advisory lock on them, no
+    cursor outlives its transaction.  asyncpg still rolls back a transaction left open."""
+
+
 async def open_pool(min_size: int, max_size: int) -> None:
     """One pool per process (``max_size=0`` disables it: a connection per query)."""
     eng = engine()
     if isinstance(eng, PostgresEngine) and max_size > 0:
-        await eng.start_connection_pool(min_size=min_size, max_size=max_size)
+        await eng.start_connection_pool(min_size=min_size, max_size=max_size, reset=_keep_session)
 
 
 async def close_pool() -> None:

@@ -142,3 +142,13 @@ def create_app() -> App:
         lifespan=lifespan,
     )
     return App(starlette)
+
+
+def create_served_app() -> ASGIApp:
+    """The app as granian serves it: the client address taken from ``X-Forwarded-For`` only
+    when the peer is one of FORWARDED_ALLOW_IPS (uvicorn does this itself with proxy_headers);
+    rate limits, lockouts and METRICS_ALLOW depend on it."""
+    from granian.utils.proxies import wrap_asgi_with_proxy_headers
+
+    trusted = [h.strip() for h in settings.forwarded_allow_ips.split(",") if h.strip()]
+    return wrap_asgi_with_proxy_headers(create_app(), trusted_hosts=trusted)  # type: ignore[no-any-return]

@@ -29,7 +29,7 @@ from piccolo.engine.postgres import PostgresEngine
 from piccolo.querystring import QueryString
 
 from app import db
-from app.schema import INDEXES, TENANT_TABLES, UNIQUE_KEYS
+from app.schema import EXPRESSION_INDEXES, INDEXES, TENANT_TABLES, UNIQUE_KEYS
 
 log = logging.getLogger("bianmin.migrate")
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]*$")
@@ -178,16 +178,24 @@ async def apply_unique_keys() -> None:
     existing = await _existing_indexes()
     wanted = [
         *(
-            (f"uq_{t}_{'_'.join(k)}"[:63], "UNIQUE ", t, k)
+            (f"uq_{t}_{'_'.join(k)}"[:63], "UNIQUE ", t, ", ".join(k), "")
             for t, ks in UNIQUE_KEYS.items()
             for k in ks
         ),
-        *((f"ix_{t}_{'_'.join(k)}"[:63], "", t, k) for t, ks in INDEXES.items() for k in ks),
+        *(
+            (f"ix_{t}_{'_'.join(k)}"[:63], "", t, ", ".join(k), "")
+            for t, ks in INDEXES.items()
+            for k in ks
+        ),
+        *(
+            (name, "", t, body, f" WHERE {where}" if where else "")
+            for t, xs in EXPRESSION_INDEXES.items()
+            for name, body, where in xs
+        ),
     ]
-    for name, unique, table, key in wanted:
-        cols = ", ".join(key)
+    for name, unique, table, cols, where in wanted:
         if not postgres:
-            await _run(f"CREATE {unique}INDEX IF NOT EXISTS {name} ON {table} ({cols})")
+            await _run(f"CREATE {unique}INDEX IF NOT EXISTS {name} ON {table} ({cols}){where}")
             continue
         if existing.get(name):
             continue
@@ -196,7 +204,7 @@ async def apply_unique_keys() -> None:
             await _run(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
         try:
             await _run(
-                f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} ({cols})"
+                f"CREATE {unique}INDEX CONCURRENTLY IF NOT EXISTS {name} ON {table} ({cols}){where}"
             )
         except Exception:
             # A failed build (duplicates under a new unique key) leaves an invalid index that

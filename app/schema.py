@@ -26,6 +26,8 @@ class TenantTable:
 TENANT_TABLES: dict[str, TenantTable] = {}
 UNIQUE_KEYS: dict[str, tuple[tuple[str, ...], ...]] = {}
 INDEXES: dict[str, tuple[tuple[str, ...], ...]] = {}
+# Indexes on expressions or over part of a table: (name, columns and expressions, WHERE or "").
+EXPRESSION_INDEXES: dict[str, tuple[tuple[str, str, str], ...]] = {}
 
 T = TypeVar("T")
 
@@ -61,6 +63,16 @@ def indexed(*keys: Sequence[str]) -> Callable[[T], T]:
 
     def register(cls: T) -> T:
         INDEXES[cls._meta.tablename] = tuple(tuple(k) for k in keys)  # type: ignore[attr-defined]
+        return cls
+
+    return register
+
+
+def expression_indexed(*indexes: tuple[str, str, str]) -> Callable[[T], T]:
+    """Indexes the column registry cannot spell: ``(name, "tenant_id, (CASE … END)", where)``."""
+
+    def register(cls: T) -> T:
+        EXPRESSION_INDEXES[cls._meta.tablename] = tuple(indexes)  # type: ignore[attr-defined]
         return cls
 
     return register

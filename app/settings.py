@@ -50,6 +50,8 @@ class Settings:
     upload_max_mb: int = 20
     log_format: str = "json"  # json | text (one readable line, for developers)
     log_level: str = "INFO"
+    web_server: str = "granian"
+    forwarded_allow_ips: str = "127.0.0.1"
     # Addresses (CIDRs) that may read /metrics; everyone else gets the 404 page.
     metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
 
@@ -111,6 +113,8 @@ def load() -> Settings:
         upload_max_mb=_int("UPLOAD_MAX_MB", 20),
         log_format=_choice("LOG_FORMAT", "json", {"json", "text"}).lower(),
         log_level=_choice("LOG_LEVEL", "INFO", LOG_LEVELS).upper(),
+        web_server=_choice("WEB_SERVER", "granian", {"granian", "uvicorn"}).lower(),
+        forwarded_allow_ips=os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1").strip(),
         metrics_allow=_networks("METRICS_ALLOW", "127.0.0.1/32,::1/128"),
     )
 

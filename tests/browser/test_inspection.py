@@ -100,10 +100,12 @@ def test_inspection_on_a_phone(
     phone.wait_for_url(fill_url)
     assert phone.input_value("input[name=score_h1]") == "2.5"
     assert phone.locator("[data-photos=h1] .thumb img").count() == 1
-    loaded = phone.evaluate(
-        "() => { const i = document.querySelector('[data-photos=h1] img'); return i.complete && i.naturalWidth > 0; }"
+    # the thumbnail really loads (waits: under load the image can still be on its way)
+    phone.wait_for_function(
+        "() => { const i = document.querySelector('[data-photos=h1] img');"
+        " return i && i.complete && i.naturalWidth > 0; }",
+        timeout=15000,
     )
-    assert loaded
 
     # the rest of the section with a quick button, then the next section
     phone.locator("fieldset[data-item=h2] button.quick-score[data-score='2.5']").click()

@@ -318,10 +318,15 @@ def test_every_case_recomputed_from_its_timeline_matches_the_stored_dates() -> N
                 clocks[case["tenant_id"]] = await timeline.clock(scope, case["tenant_id"])
             cal, margin = clocks[case["tenant_id"]]
             events = await core.events(scope, case["id"])
-            # Stored at the last event, or later by the light sweep (another module of this
-            # worker may have swept): one of the two moments must give every stored column.
+            # Stored at the last event, or later by a light sweep at some moment m (other
+            # modules of this worker sweep, some at fixed dates).  Nothing changes between m
+            # and the stored light_changes_at, so the moment just before it gives every
+            # stored column too; the last event and now cover the cases without one.
+            moments = [case["updated_at"], now]
+            if case["light_changes_at"] is not None:
+                moments.append(case["light_changes_at"] - timedelta(seconds=1))
             mismatches = []
-            for moment in (case["updated_at"], now):
+            for moment in moments:
                 again = deadlines.compute(
                     case["promised_halves"], case["legal_halves"], events, cal, moment, margin
                 )

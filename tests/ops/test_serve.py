@@ -1,6 +1,6 @@
-"""``python -m app serve --workers 2`` for real: JSON logs from every process (uvicorn's own
-access log off), ``/metrics`` summed over the workers, and the client address taken after
-uvicorn's proxy-header handling."""
+"""``python -m app serve --workers 2`` for real, on granian and on uvicorn: JSON logs from every
+process (the servers' own access logs off), ``/metrics`` summed over the workers, and the
+client address taken after the proxy-header handling."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from app.settings import settings
 from tests.conftest import ROOT
 
 PHONE = "13912345678"
+SERVE = [sys.executable, "-m", "app", "serve", "--workers", "2"]
 
 
 def _free_port() -> int:
@@ -45,8 +46,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
+@pytest.fixture(params=["granian", "uvicorn"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     port = _free_port()
     var = tmp_path / "var"
     env = {
@@ -62,7 +63,7 @@ def server(tmp_path: Path) -> Iterator[tuple[str, Path, Path]]:
     log = tmp_path / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [sys.executable, "-m", "app", "serve", "--workers", "2", "--port", str(port)],
+            [*SERVE, "--port", str(port), "--server", request.param],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
@@ -125,7 +126,8 @@ def test_two_workers_log_json_count_together_and_guard_metrics(
     access = [r for r in records if r["logger"] == "bianmin.access"]
     assert {r["route"] for r in access} >= {"/healthz", "/metrics", "/t/{slug}/cases"}
     assert {r["status"] for r in access if r["route"] == "/metrics"} == {200, 404}
-    assert any(r["logger"].startswith("uvicorn") for r in records)  # uvicorn's own, as JSON
+    server_loggers = ("uvicorn", "_granian", "granian")
+    assert any(r["logger"].startswith(server_loggers) for r in records)  # the server's, as JSON
     assert all(isinstance(r["pid"], int) for r in access)  # which worker answered
     assert PHONE not in log.read_text() and "?q=" not in log.read_text()
     assert not any(r["logger"] == "uvicorn.access" for r in records)

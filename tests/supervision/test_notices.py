@@ -95,10 +95,12 @@ def test_the_claim_takes_once() -> None:
 
 
 def test_yellow_then_red_are_two_notices() -> None:
-    from tests.cases.test_lights import _yellow_start
+    from tests.cases.helpers import start_for_light
 
     now = datetime.now(UTC).replace(microsecond=0)
-    case = run(register("xa-clerk", "xa", DIBAO, now=run(_yellow_start(now)), name="先黄后红"))
+    case = run(
+        register("xa-clerk", "xa", DIBAO, now=run(start_for_light(now, "yellow")), name="先黄后红")
+    )
     run(lights.move_lights(now))
     inside, _outside = run(_moments())
     run(send_light_notices(inside))

@@ -115,11 +115,19 @@ def test_dashboard_counts_and_drill_down(client: Any, as_user: Any) -> None:
 
 
 def test_lights_list_red_first_with_supervise(client: Any, as_user: Any) -> None:
-    from tests.cases.test_lights import _yellow_start
+    from tests.cases.helpers import start_for_light
 
     now = datetime.now(UTC).replace(microsecond=0)
     red = run(register("xb-clerk", "xb", DIBAO, now=now - timedelta(days=40), name="列表红"))
-    yellow = run(register("xb-clerk", "xb", DIBAO, now=run(_yellow_start(now)), name="列表黄"))
+    yellow = run(
+        register(
+            "xb-clerk",
+            "xb",
+            DIBAO,
+            now=run(start_for_light(now, "yellow", slug="xb")),
+            name="列表黄",
+        )
+    )
     run(lights.move_lights(now))
     as_user(SUP)
     page = client.get("/t/d4/supervision/lights?centre=xb").text
