@@ -321,10 +321,13 @@ def test_every_case_recomputed_from_its_timeline_matches_the_stored_dates() -> N
             # Stored at the last event, or later by a light sweep at some moment m (other
             # modules of this worker sweep, some at fixed dates).  Nothing changes between m
             # and the stored light_changes_at, so the moment just before it gives every
-            # stored column too; the last event and now cover the cases without one.
+            # stored column too; the moments below cover the stretches without one.
             moments = [case["updated_at"], now]
             if case["light_changes_at"] is not None:
                 moments.append(case["light_changes_at"] - timedelta(seconds=1))
+            # A sweep at a later fixed date (red, or past the legal limit): just past each due.
+            second = timedelta(seconds=1)
+            moments += [case[c] + second for c in ("promised_due_at", "legal_due_at") if case[c]]
             mismatches = []
             for moment in moments:
                 again = deadlines.compute(

@@ -92,22 +92,25 @@ async def finish_job(
     tenant_id = row["tenant_id"]
     async with db.write(scope):
         scope.check_write(tenant_id)
-        current = (
-            await ExportJob.select(ExportJob.file)
-            .where((ExportJob.id == row["id"]) & (ExportJob.tenant == tenant_id))
-            .first()
+        # One conditional UPDATE: a concurrent run's UPDATE waits for this row and then finds
+        # the file set (a SELECT first would let both see it empty on PostgreSQL).
+        won = (
+            await ExportJob.update(
+                {
+                    ExportJob.status: "done",
+                    ExportJob.file: file_id,
+                    ExportJob.filename: filename[:200],
+                    ExportJob.done: total,
+                    ExportJob.total: total,
+                    ExportJob.error: "",
+                    ExportJob.finished_at: now,
+                }
+            )
+            .where(
+                (ExportJob.id == row["id"])
+                & (ExportJob.tenant == tenant_id)
+                & ExportJob.file.is_null()
+            )
+            .returning(ExportJob.id)
         )
-        if current is None or current["file_id"] is not None:
-            return False
-        await ExportJob.update(
-            {
-                ExportJob.status: "done",
-                ExportJob.file: file_id,
-                ExportJob.filename: filename[:200],
-                ExportJob.done: total,
-                ExportJob.total: total,
-                ExportJob.error: "",
-                ExportJob.finished_at: now,
-            }
-        ).where((ExportJob.id == row["id"]) & (ExportJob.tenant == tenant_id))
-    return True
+    return bool(won)
