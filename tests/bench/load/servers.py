@@ -34,24 +34,24 @@ def free_port() -> int:
 
 
 def command(server: str, what: str, port: int, workers: int, log_config: Path | None) -> list[str]:
-    """The app on uvicorn is the Procfile's ``web`` (``python -m app serve``: JSON logs, the
-    app's access log, Prometheus multiprocess mode with several workers); on granian the same
-    settings by hand.  The bare page logs nothing."""
+    """The app is the Procfile's ``web`` on either server (``python -m app serve --server …``:
+    JSON logs, the app's access log, Prometheus multiprocess mode with several workers).  The
+    bare page logs nothing."""
     where = ["--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)]
-    if server == "uvicorn" and what == "app":
-        return [sys.executable, "-m", "app", "serve", *where]
+    if what == "app":  # the Procfile's web, on the server under test
+        return [sys.executable, "-m", "app", "serve", *where, "--server", server]
     if server == "uvicorn":
         quiet = ["--log-level", "warning", "--no-access-log"]
         return [str(BIN / "uvicorn"), "--factory", FACTORIES[what], *where, *quiet]
     if server == "granian":
-        logging = ["--log-config", str(log_config)] if what == "app" and log_config else []
         return [
             str(BIN / "granian"),
             "--interface",
             "asgi",
             "--factory",
             *where,
-            *(logging or ["--log-level", "warning"]),
+            "--log-level",
+            "warning",
             "--no-access-log",
             FACTORIES[what],
         ]
