@@ -300,7 +300,17 @@ async def _varied_cases() -> None:
     await register(CLERK, "xa", MARRIAGE, now=past, name="即办辛")
 
 
+async def _last_case_id() -> int:
+    scope = system_scope(await tenancy.tree(), reason="tests: the last case id")
+    async with db.read(scope):
+        rows = await Case.select(Case.id).order_by(Case.id, ascending=False).limit(1)
+    return int(rows[0]["id"]) if rows else 0
+
+
 def test_every_case_recomputed_from_its_timeline_matches_the_stored_dates() -> None:
+    # Only the cases made here: other modules of this worker change calendars and the yellow
+    # margin without running the recompute job, which would leave their cases honestly stale.
+    before = run(_last_case_id())
     run(_varied_cases())
 
     async def walk() -> list[str]:
@@ -308,7 +318,9 @@ def test_every_case_recomputed_from_its_timeline_matches_the_stored_dates() -> N
         tree = await tenancy.tree()
         scope = system_scope(tree, reason="tests: recompute every case")
         async with db.read(scope):  # row-level security: the system scope reads all
-            rows = await Case.select(Case.id).where(Case.tenant.is_in(list(tree.nodes)))
+            rows = await Case.select(Case.id).where(
+                Case.tenant.is_in(list(tree.nodes)) & (Case.id > before)
+            )
         clocks: dict[int, tuple[TenantCalendar, int]] = {}
         problems = []
         for row in rows:
@@ -341,7 +353,7 @@ def test_every_case_recomputed_from_its_timeline_matches_the_stored_dates() -> N
                 if not mismatches:
                     break
             problems.extend(mismatches)
-        assert len(rows) >= 8
+        assert len(rows) >= 7  # the varied set
         return problems
 
     assert run(walk()) == []
