@@ -19,7 +19,7 @@ from urllib.parse import urlparse, urlunparse
 
 import pytest
 
-pytest_plugins = ["tests.reliability", "tests.logscan"]
+pytest_plugins = ["tests.reliability", "tests.logscan", "tests.brokers"]
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = Path(tempfile.mkdtemp(prefix="bianmin-test-"))

@@ -6,7 +6,6 @@ import dataclasses
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -121,15 +120,6 @@ def test_requests_are_counted_by_route_template(scraper: TestClient) -> None:
 
 
 # --- jobs ---------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def broker() -> Iterator[dramatiq.Broker]:
-    jobs.load_tasks()
-    broker = jobs.broker()
-    broker.flush_all()
-    yield broker
-    broker.flush_all()
 
 
 def test_jobs_run_failed_retried_and_dead_are_counted(

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import os
 import secrets
-from collections.abc import Iterator
 
 import dramatiq
 import pytest
@@ -18,41 +16,8 @@ import pytest
 from app.jobs import make_broker
 from app.ops import health, readings
 from app.settings import settings
-from tests.conftest import _with
 
 pytestmark = pytest.mark.brokers
-
-ENV = {"redis": "TEST_REDIS_URL", "rabbitmq": "TEST_AMQP_URL", "postgresql": "TEST_PG_ADMIN_URL"}
-
-
-def _pg_queue_database(admin: str) -> Iterator[str]:
-    import asyncpg
-
-    name = f"bianmin_ops_queue_{secrets.token_hex(4)}"
-
-    async def run(sql: str) -> None:
-        con = await asyncpg.connect(admin)
-        try:
-            await con.execute(sql)
-        finally:
-            await con.close()
-
-    asyncio.run(run(f"CREATE DATABASE {name}"))
-    try:
-        yield _with(admin, "postgres", name)
-    finally:
-        asyncio.run(run(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-
-
-@pytest.fixture(params=list(ENV))
-def broker_url(request: pytest.FixtureRequest) -> Iterator[str]:
-    name = ENV[request.param]
-    if not os.environ.get(name):
-        pytest.fail(f"{name} is not set: the broker tests need every broker")
-    if request.param == "postgresql":
-        yield from _pg_queue_database(os.environ[name])
-    else:
-        yield os.environ[name]
 
 
 def _message(queue: str, n: int) -> dramatiq.Message:

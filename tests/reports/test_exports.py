@@ -18,7 +18,6 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.worksheet.worksheet import Worksheet
 
-from app import jobs
 from app.accounts import queries as accounts
 from app.reports import exports, filing
 from app.reports.queries import exports as export_queries
@@ -39,15 +38,6 @@ INJECTED = '=HYPERLINK("http://evil.example/","点我")'
 DDE = "+cmd|' /C calc'!A0"
 MANAGERS = {"r63": "r63-zhoujianguo", "xa": "xa-manager", "xb": "xb-manager"}
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@pytest.fixture
-def broker() -> Iterator[dramatiq.Broker]:
-    jobs.load_tasks()
-    broker = jobs.broker()
-    broker.flush_all()
-    yield broker
-    broker.flush_all()
 
 
 @pytest.fixture
