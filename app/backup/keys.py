@@ -10,24 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
-from pathlib import Path
 
-from app.settings import settings
+from app.cases.identity import existing_key
 
 _CHECK = b"bianmin backup: id hash key fingerprint"
 
 
 def id_key() -> bytes | None:
-    """The key ``app.cases.identity`` would use, without creating one when there is none."""
-    env = os.environ.get("ID_HASH_KEY")
-    if env:
-        return env.encode()
-    path = Path(settings.var_dir) / "id-hash.key"
-    try:
-        return path.read_text().strip().encode() or None
-    except FileNotFoundError:
-        return None
+    """The key ``app.cases.identity`` uses, without creating one when there is none."""
+    return existing_key()
 
 
 def fingerprint(key: bytes | None) -> str | None:

@@ -12,6 +12,7 @@ plain-text search.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -78,18 +79,34 @@ def id_kind_of(value: str) -> str | None:
     return None
 
 
-@lru_cache(maxsize=1)
-def _key() -> bytes:
-    """``ID_HASH_KEY`` from the environment, else a key kept in ``$VAR_DIR/id-hash.key``.
+def _key_path() -> Path:
+    return Path(settings.var_dir) / "id-hash.key"
 
-    Several web processes must share one key: production sets ``ID_HASH_KEY``.
-    """
+
+def existing_key() -> bytes | None:
+    """The key in force (``ID_HASH_KEY``, else ``$VAR_DIR/id-hash.key``), or ``None`` when
+    there is none yet (backups compare its fingerprint; nothing is created here)."""
     env = os.environ.get("ID_HASH_KEY")
     if env:
         return env.encode()
-    path = Path(settings.var_dir) / "id-hash.key"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        return _key_path().read_text().strip().encode() or None
+    except FileNotFoundError:
+        return None
+
+
+@lru_cache(maxsize=1)
+def _key() -> bytes:
+    """``ID_HASH_KEY`` from the environment, else a key kept in ``$VAR_DIR/id-hash.key``
+    (created on first use).  Several web processes must share one key: production sets
+    ``ID_HASH_KEY``.
+    """
+    key = existing_key()
+    if key is not None:
+        return key
+    path = _key_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(FileExistsError):  # another process made it first: read theirs
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as out:
             out.write(secrets.token_hex(32))

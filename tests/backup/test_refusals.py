@@ -14,9 +14,10 @@ from typing import IO
 
 import pytest
 
-from app.backup import keys, manifest
+from app.backup import manifest
 from app.backup.restore import RestoreFailed, RestoreRefused, restore
 from app.backup.snapshot import BackupRefused, BackupResult, backup
+from app.cases import identity
 from app.storage.backends import Storage
 from app.storage.local import LocalStorage
 from app.storage.services import StoredFileInfo
@@ -202,7 +203,9 @@ async def test_the_id_hash_key_must_match(
     store = new_store("local")
     await assert_refused(taken.path, empty_database, store, "ID hash key here differs")
     monkeypatch.delenv("ID_HASH_KEY")
-    monkeypatch.setattr(keys, "settings", replace(keys.settings, var_dir=tmp_path / "new-var"))
+    monkeypatch.setattr(
+        identity, "settings", replace(identity.settings, var_dir=tmp_path / "new-var")
+    )
     await assert_refused(taken.path, empty_database, store, "no ID hash key here")
 
     done = await restore(taken.path, empty_database, store, APP_ROLE, ignore_id_key=True)
